@@ -1,0 +1,1 @@
+"""The persistence layer: SQLAlchemy models, the engine factory and Alembic migrations."""

@@ -1,0 +1,51 @@
+"""Create or upgrade the schema with Alembic, cheaply when it is already current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from tui_portal.data.engine import DatabaseError, make_url_safe
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str | None:
+    """The newest migration this version of the portal knows."""
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Bring the database to the newest schema; a no-op when it is there already."""
+    config = _alembic_config()
+    head = head_revision()
+    try:
+        with engine.begin() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+            if current == head:
+                return
+            known = {rev.revision for rev in ScriptDirectory.from_config(config).walk_revisions()}
+            if current is not None and current not in known:
+                raise DatabaseError(
+                    f"the database is at schema {current}, newer than this tui-portal knows; "
+                    "upgrade tui-portal"
+                )
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except SQLAlchemyError as error:
+        raise DatabaseError(
+            f"cannot open database {make_url_safe(str(engine.url))}: {error.__class__.__name__}: "
+            f"{getattr(error, 'orig', error)}"
+        ) from error

@@ -1,0 +1,171 @@
+"""Bulk import of users from another identity store: a CSV of argon2 hashes, all or nothing.
+
+The header is ``username,name,email,org,role,password_hash``. A user in several
+organisations takes one row per organisation, with the same name, email and hash. Every row
+is checked before anything is written; the first bad row stops the import with its line
+number, and nothing is written. Nothing is hashed: the hashes are taken as they are.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from tui_portal.data.models import Membership, Organisation, User
+from tui_portal.security.passwords import is_argon2_phc
+from tui_portal.services import validation as rules
+from tui_portal.services.audit import AuditLog, Event
+from tui_portal.services.clock import Clock
+from tui_portal.services.errors import InvalidInput
+
+HEADER = ["username", "name", "email", "org", "role", "password_hash"]
+MAX_FIELD = 1024
+INSERT_BATCH = 5000
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import wrote."""
+
+    users: int
+    memberships: int
+
+
+@dataclass
+class _PlannedUser:
+    line: int
+    username: str
+    name: str
+    email: str
+    password_hash: str
+    memberships: dict[int, str]
+
+
+class UserImporter:
+    """Checks a whole CSV, then writes it in one transaction."""
+
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock, audit: AuditLog) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._audit = audit
+
+    def import_rows(self, lines: Iterable[str], *, actor: str) -> ImportSummary:
+        """Import from the lines of a CSV file (opened with ``newline=""``)."""
+        csv.field_size_limit(MAX_FIELD * 4)
+        reader = csv.reader(lines, strict=True)
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise InvalidInput(
+                    "line 1: the file is empty; expected the header " + ",".join(HEADER)
+                )
+            if [h.strip() for h in header] != HEADER:
+                raise InvalidInput("line 1: the header must be exactly " + ",".join(HEADER))
+            with self._sessions.begin() as session:
+                org_ids = {
+                    key: org_id
+                    for org_id, key in session.execute(
+                        select(Organisation.id, Organisation.name_key)
+                    )
+                }
+                existing = set(session.scalars(select(User.username_key)))
+                planned = self._plan(reader, org_ids, existing)
+                summary = self._write(session, planned)
+                self._audit.record(
+                    session,
+                    Event.USERS_IMPORTED,
+                    actor=actor,
+                    detail=f"{summary.users} users, {summary.memberships} memberships",
+                )
+                return summary
+        except csv.Error as error:
+            raise InvalidInput(f"line {reader.line_num}: not valid CSV ({error})") from None
+
+    def _plan(
+        self, reader: Any, org_ids: dict[str, int], existing: set[str]
+    ) -> dict[str, _PlannedUser]:
+        planned: dict[str, _PlannedUser] = {}
+        for row in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(HEADER):
+                raise InvalidInput(f"line {line}: expected {len(HEADER)} fields, found {len(row)}")
+            if any(len(cell) > MAX_FIELD for cell in row):
+                raise InvalidInput(f"line {line}: a field is longer than {MAX_FIELD} characters")
+            username, name, email, org, role, password_hash = (cell.strip() for cell in row)
+            try:
+                rules.check_username(username)
+                name = rules.check_display_name(name)
+                email = rules.check_email(email)
+                rules.check_role(role)
+            except InvalidInput as error:
+                raise InvalidInput(f"line {line}: {error}") from None
+            if not is_argon2_phc(password_hash):
+                raise InvalidInput(
+                    f"line {line}: password_hash is not an argon2 PHC string "
+                    "($argon2id$v=19$m=…,t=…,p=…$salt$hash)"
+                )
+            org_id = org_ids.get(rules.text_key(org))
+            if org_id is None:
+                raise InvalidInput(f"line {line}: no organisation named {org!r}")
+            key = rules.username_key(username)
+            if key in existing:
+                raise InvalidInput(f"line {line}: a user named {username!r} exists already")
+            user = planned.get(key)
+            if user is None:
+                planned[key] = _PlannedUser(
+                    line, username, name, email, password_hash, {org_id: role}
+                )
+                continue
+            if (user.username, user.name, user.email, user.password_hash) != (
+                username,
+                name,
+                email,
+                password_hash,
+            ):
+                raise InvalidInput(
+                    f"line {line}: {username!r} appears on line {user.line} with other details"
+                )
+            if org_id in user.memberships:
+                raise InvalidInput(f"line {line}: {username!r} is in {org!r} twice")
+            user.memberships[org_id] = role
+        return planned
+
+    def _write(self, session: Session, planned: dict[str, _PlannedUser]) -> ImportSummary:
+        now = self._clock()
+        users = list(planned.values())
+        user_ids: dict[str, int] = {}
+        for start in range(0, len(users), INSERT_BATCH):
+            batch = users[start : start + INSERT_BATCH]
+            result = session.execute(
+                insert(User).returning(User.id, User.username_key, sort_by_parameter_order=True),
+                [
+                    {
+                        "username": u.username,
+                        "username_key": rules.username_key(u.username),
+                        "name": u.name,
+                        "name_key": rules.text_key(u.name),
+                        "email": u.email,
+                        "email_key": rules.text_key(u.email),
+                        "password_hash": u.password_hash,
+                        "is_account_manager": False,
+                        "created_at": now,
+                    }
+                    for u in batch
+                ],
+            )
+            user_ids.update({key: user_id for user_id, key in result})
+        memberships = [
+            {"org_id": org_id, "user_id": user_ids[key], "role": role, "username_key": key}
+            for key, user in planned.items()
+            for org_id, role in user.memberships.items()
+        ]
+        for start in range(0, len(memberships), INSERT_BATCH):
+            session.execute(insert(Membership), memberships[start : start + INSERT_BATCH])
+        return ImportSummary(users=len(users), memberships=len(memberships))
