@@ -1,10 +1,46 @@
-"""Launch the terminal UI (filled in by the UI work)."""
+"""Build the terminal app: the one factory that the command line, tests and benchmarks use."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from tui_portal.app import PortalApp
 from tui_portal.config import Settings
+from tui_portal.services.clock import Clock, system_clock
+
+if TYPE_CHECKING:
+    from tui_portal.security.passwords import Passwords
+    from tui_portal.services.portal import Portal
+
+
+def make_app(
+    settings: Settings,
+    *,
+    demo: bool = False,
+    clock: Clock = system_clock,
+    passwords: Passwords | None = None,
+    portal: Portal | None = None,
+) -> PortalApp:
+    """The portal app over ``settings``' database, or over an already opened ``portal``.
+
+    The database is opened (and, for the demo, seeded) in a background thread after the
+    first frame, so the sign-in screen appears at once.
+    """
+    from tui_portal.demo import DEMO_ACCOUNTS
+
+    def open_for_app() -> Portal:
+        from tui_portal.services.portal import open_portal
+
+        opened = portal or open_portal(settings, clock=clock, passwords=passwords)
+        if demo:
+            from tui_portal.demo import seed_demo
+
+            seed_demo(opened, clock)
+        return opened
+
+    return PortalApp(open_for_app, demo_accounts=DEMO_ACCOUNTS if demo else ())
 
 
 def run_tui(settings: Settings, *, demo: bool = False) -> None:
-    """Run the portal's terminal UI."""
-    raise NotImplementedError
+    """Run the portal in this terminal until the person quits."""
+    make_app(settings, demo=demo).run()

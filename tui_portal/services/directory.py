@@ -215,6 +215,14 @@ class Directory:
                 )
             return [OrganisationResult(org_id, name) for org_id, name in session.execute(query)]
 
+    def picker_organisations(self, actor_id: int) -> list[OrganisationResult]:
+        """The organisations a person can choose in the top bar: their own, and every
+        organisation for an account manager."""
+        account = self.account(actor_id)
+        if account.is_account_manager:
+            return self.organisations()
+        return [OrganisationResult(o.org_id, o.name) for o in account.organisations]
+
     def list_users(self, org_name: str | None = None) -> list[UserListing]:
         """Users with their organisations, by username; only one organisation's if named."""
         with self._sessions() as session:

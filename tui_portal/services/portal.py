@@ -45,6 +45,7 @@ class Portal:
     mfa: MfaService
     audit: AuditLog
     importer: UserImporter
+    passwords: Passwords
 
     def close(self) -> None:
         """Release the database connections."""
@@ -92,4 +93,5 @@ def open_portal(
         mfa=MfaService(sessions, clock, passwords, box, throttles, audit, settings.issuer),
         audit=audit,
         importer=UserImporter(sessions, clock, audit),
+        passwords=passwords,
     )

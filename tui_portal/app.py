@@ -1,0 +1,226 @@
+"""PortalApp: the terminal portal's session state, navigation and command palette.
+
+The app draws the sign-in screen first and opens the database in a thread worker right
+after, so it appears at once; every later service call waits for that worker's result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from tui_portal.services.errors import PortalError
+from tui_portal.services.results import Account, Organisation
+
+if TYPE_CHECKING:
+    from tui_portal.services.portal import Portal
+
+PortalOpener = Callable[[], "Portal"]
+
+
+class PortalUnavailable(PortalError):
+    """The database or secrets key could not be opened; the message says why."""
+
+
+class PortalApp(App[None]):
+    """The developer portal: sign in, manage MFA, and manage an organisation's users."""
+
+    TITLE = "Developer Portal"
+    CSS_PATH = "app.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
+        Binding("f1", "help", "Help", id="help"),
+        Binding("question_mark", "help", "Help", show=False),
+    ]
+
+    def __init__(
+        self, open_portal: PortalOpener, *, demo_accounts: Iterable[tuple[str, str, str]] = ()
+    ) -> None:
+        super().__init__()
+        self._open_portal = open_portal
+        self._portal: Future[Portal] = Future()
+        self.demo_accounts = tuple(demo_accounts)
+        self.account: Account | None = None
+        self.org_id: int | None = None
+        self.organisations: tuple[Organisation, ...] = ()
+
+    # -- the database, opened after the first frame -----------------------------------
+
+    def on_mount(self) -> None:
+        from tui_portal.screens.sign_in import SignInScreen
+
+        self.push_screen(SignInScreen())
+        self.call_after_refresh(self._start_opening)
+
+    def _start_opening(self) -> None:
+        threading.Thread(target=self._open_in_background, name="open-portal", daemon=True).start()
+
+    def _open_in_background(self) -> None:
+        try:
+            portal = self._open_portal()
+        except Exception as error:  # the message is the person's to read and act on
+            from tui_portal.cli import known_errors
+
+            message = str(error) if isinstance(error, known_errors()) else "cannot open the portal"
+            self._portal.set_exception(PortalUnavailable(message))
+            with contextlib.suppress(RuntimeError):  # the app may have stopped already
+                self.call_from_thread(self.show_error, PortalUnavailable(message))
+        else:
+            self._portal.set_result(portal)
+
+    def wait_for_portal(self) -> Portal:
+        """The opened portal; blocks a worker thread until the database is ready."""
+        return self._portal.result()
+
+    def on_unmount(self) -> None:
+        if self._portal.done() and self._portal.exception() is None:
+            self._portal.result().close()
+
+    # -- session ----------------------------------------------------------------------
+
+    def signed_in(self, account: Account, organisations: Iterable[Organisation]) -> None:
+        """Start a session for ``account`` and show the profile."""
+        from tui_portal.screens.profile import ProfileScreen
+
+        self.account = account
+        self.organisations = tuple(organisations)
+        own = [o.org_id for o in account.organisations]
+        self.org_id = own[0] if own else (self.organisations[0].id if self.organisations else None)
+        self._reset_to(ProfileScreen())
+
+    def refresh_account(self, account: Account) -> None:
+        """Keep the session's copy of the account current after a change."""
+        self.account = account
+
+    def sign_out(self) -> None:
+        """End the session and return to the sign-in screen."""
+        from tui_portal.screens.sign_in import SignInScreen
+
+        self.account = None
+        self.org_id = None
+        self.organisations = ()
+        self._reset_to(SignInScreen())
+
+    def _reset_to(self, screen: Screen[Any]) -> None:
+        async def reset() -> None:
+            while len(self.screen_stack) > 2:
+                await self.pop_screen()
+            await self.switch_screen(screen)
+
+        self.call_later(reset)
+
+    def select_organisation(self, org_id: int) -> None:
+        """Make ``org_id`` the organisation the Users screen shows."""
+        if org_id != self.org_id and any(o.id == org_id for o in self.organisations):
+            self.org_id = org_id
+            from tui_portal.widgets.top_bar import OrganisationChanged
+
+            self.screen.post_message(OrganisationChanged(org_id))
+
+    # -- navigation -------------------------------------------------------------------
+
+    def open_profile(self) -> None:
+        """Show the profile (the signed-in home screen)."""
+        from tui_portal.screens.profile import ProfileScreen
+
+        if self.account is None:
+            return
+        if not isinstance(self.screen, ProfileScreen):
+            while len(self.screen_stack) > 2 and not isinstance(self.screen, ProfileScreen):
+                self.pop_screen()
+
+    def open_users(self) -> None:
+        """Show Manage Access › Users for the selected organisation."""
+        from tui_portal.screens.users import UsersScreen
+
+        if self.account is None or not self.account.can_manage_users:
+            self.notify("Only organisation admins and account managers can manage users.")
+            return
+        if not isinstance(self.screen, UsersScreen):
+            self.push_screen(UsersScreen())
+
+    def _profile(self) -> Any:
+        from tui_portal.screens.profile import ProfileScreen
+
+        return next((s for s in self.screen_stack if isinstance(s, ProfileScreen)), None)
+
+    def start_enable_mfa(self) -> None:
+        """The Enable MFA procedure, from wherever it was asked for."""
+        self.open_profile()
+        profile = self._profile()
+        if profile is not None:
+            self.call_later(profile.action_enable_mfa)
+
+    def start_disable_mfa(self) -> None:
+        """The Disable MFA procedure (confirm password first), from wherever it was asked for."""
+        self.open_profile()
+        profile = self._profile()
+        if profile is not None:
+            self.call_later(profile.action_disable_mfa)
+
+    def action_help(self) -> None:
+        """Show the steps of the current procedure."""
+        from tui_portal.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        text = getattr(self.screen, "HELP", None) or HelpScreen.GENERAL
+        self.push_screen(HelpScreen(text))
+
+    # -- command palette --------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        account = self.account
+        if account is None:
+            return
+        yield SystemCommand("Profile", "Your account and MFA status", self.open_profile)
+        if account.mfa_enabled:
+            yield SystemCommand(
+                "Disable MFA",
+                "Turn off your authenticator (password first)",
+                self.start_disable_mfa,
+            )
+        else:
+            yield SystemCommand("Enable MFA", "Set up an authenticator app", self.start_enable_mfa)
+        if account.can_manage_users:
+            yield SystemCommand("Users", "Manage Access › Users", self.open_users)
+        if len(self.organisations) > 1:
+            for org in self.organisations:
+                yield SystemCommand(
+                    f"Switch organisation: {org.name}",
+                    "Show this organisation's users",
+                    lambda org_id=org.id: self.select_organisation(org_id),
+                )
+        yield SystemCommand("Sign out", "End this session", self.sign_out)
+
+    # -- errors -----------------------------------------------------------------------
+
+    def show_error(self, error: PortalError) -> None:
+        """Tell the person what went wrong."""
+        self.notify(str(error), severity="error", timeout=8, markup=False)
+
+    def report_unexpected(
+        self, error: Exception, failed: Callable[[PortalError], Any] | None = None
+    ) -> None:
+        """An error no screen expects: say so without details (they may hold data)."""
+        from tui_portal.cli import known_errors
+
+        self.log.error(f"service call failed: {error.__class__.__name__}")
+        message = (
+            str(error)
+            if isinstance(error, known_errors())
+            else "Something went wrong. Nothing was changed; please try again."
+        )
+        wrapped = PortalError(message)
+        if failed is not None:
+            failed(wrapped)
+        else:
+            self.show_error(wrapped)

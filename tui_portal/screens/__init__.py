@@ -1,0 +1,1 @@
+"""The portal's screens and modals, one module each, with their styles beside them."""

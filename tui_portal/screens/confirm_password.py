@@ -1,0 +1,139 @@
+"""The confirm-password modal that comes before every MFA disable and device replacement.
+
+The modal runs the change itself, with the password, in one service call: the service checks
+the password and the permission together, so nothing changes unless both are right.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from tui_portal.screens.service_calls import ServiceCalls
+from tui_portal.services.errors import IncorrectPassword, PortalError
+
+if TYPE_CHECKING:
+    from tui_portal.services.portal import Portal
+
+ProtectedAction = Callable[["Portal", str], Any]
+
+
+class ConfirmPasswordModal(ServiceCalls, ModalScreen[Any]):
+    """Title "Confirm your password"; Enter confirms; Escape cancels and changes nothing.
+
+    Dismisses with the action's result, or ``None`` when cancelled.
+    """
+
+    TITLE_TEXT = "Confirm your password"
+    AUTO_FOCUS = "#confirm-password"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="cancel"),
+    ]
+    DEFAULT_CSS = """
+    ConfirmPasswordModal {
+        align: center middle;
+    }
+    ConfirmPasswordModal #confirm-box {
+        width: 60;
+        max-width: 100%;
+        height: auto;
+        border: thick $accent;
+        border-title-align: center;
+        background: $surface;
+        padding: 1 2;
+    }
+    ConfirmPasswordModal #confirm-title {
+        text-style: bold;
+        width: 100%;
+        content-align: center middle;
+    }
+    ConfirmPasswordModal #confirm-purpose {
+        margin: 1 0;
+        color: $text-muted;
+    }
+    ConfirmPasswordModal #confirm-message {
+        height: auto;
+        min-height: 1;
+        color: $text-muted;
+    }
+    ConfirmPasswordModal #confirm-message.error {
+        color: $text-error;
+    }
+    ConfirmPasswordModal #confirm-buttons {
+        height: auto;
+        align-horizontal: right;
+    }
+    ConfirmPasswordModal #confirm-buttons Button {
+        margin-left: 2;
+    }
+    """
+    HELP = """\
+# Confirm your password
+
+Before MFA is disabled, or a device replaced, type **your own** password and press
+**Enter**. **Escape** cancels and nothing changes.
+"""
+
+    def __init__(self, purpose: str, action: ProtectedAction) -> None:
+        super().__init__()
+        self._purpose = purpose
+        self._action = action
+        self._busy = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box"):
+            yield Label(self.TITLE_TEXT, id="confirm-title")
+            yield Static(self._purpose, id="confirm-purpose", markup=False)
+            yield Label("Password")
+            yield Input(id="confirm-password", password=True, max_length=256)
+            yield Static("", id="confirm-message", markup=False)
+            with Horizontal(id="confirm-buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Confirm", id="confirm", variant="error")
+
+    @on(Input.Submitted, "#confirm-password")
+    @on(Button.Pressed, "#confirm")
+    def _confirm(self) -> None:
+        if self._busy:
+            return
+        password = self.query_one("#confirm-password", Input).value
+        if not password:
+            self._say("Incorrect password")
+            return
+        self._set_busy(True)
+        self._say("Checking…", error=False)
+        action = self._action
+        self.call_service(lambda portal: action(portal, password), self._done, self._failed)
+
+    def _done(self, result: Any) -> None:
+        self.dismiss(result)
+
+    def _failed(self, error: PortalError) -> None:
+        self._set_busy(False)
+        field = self.query_one("#confirm-password", Input)
+        field.value = ""
+        field.focus()
+        self._say("Incorrect password" if isinstance(error, IncorrectPassword) else str(error))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        """Close without changing anything."""
+        if not self._busy:
+            self.dismiss(None)
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self.query_one("#confirm-password", Input).disabled = busy
+        self.query_one("#confirm", Button).disabled = busy
+
+    def _say(self, message: str, *, error: bool = True) -> None:
+        status = self.query_one("#confirm-message", Static)
+        status.update(message)
+        status.set_class(error, "error")

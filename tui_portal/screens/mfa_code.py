@@ -1,0 +1,102 @@
+"""The MFA code screen: the 6-digit code from the authenticator app completes sign-in."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Center, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, Static
+
+from tui_portal.screens.service_calls import ServiceCalls
+from tui_portal.screens.sign_in import with_organisations
+from tui_portal.services.errors import PortalError
+from tui_portal.services.results import CodeRequired, Organisation, SignInStep
+
+
+class MfaCodeScreen(ServiceCalls, Screen[None]):
+    """One field for the code; Enter submits; Escape goes back to the sign-in screen."""
+
+    CSS_PATH = "mfa_code.tcss"
+    AUTO_FOCUS = "#code"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back to sign-in", id="back"),
+    ]
+    HELP = """\
+# MFA code
+
+1. Open the authenticator app on your phone.
+2. Find the entry for this portal and type its current **6-digit code**, then press
+   **Enter**. A code works once and changes every 30 seconds.
+3. If the code is refused, wait for the next one. If codes are always refused, set your
+   phone's date and time to update automatically.
+
+Lost your phone? Press **Escape** and ask an admin of your organisation or an account
+manager to disable MFA for you; then sign in with your password and enrol again.
+"""
+
+    def __init__(self, pending: CodeRequired) -> None:
+        super().__init__()
+        self._pending = pending
+        self._busy = False
+
+    def compose(self) -> ComposeResult:
+        with Center(), Vertical(id="code-box") as box:
+            box.border_title = "MFA code"
+            yield Label("MFA code", id="code-label")
+            yield Static("Enter the 6-digit code from your authenticator app.", classes="hint")
+            yield Input(id="code", max_length=16, placeholder="123456")
+            yield Button("Verify", id="verify", variant="primary")
+            yield Static("", id="message", markup=False)
+        yield Footer()
+
+    @on(Input.Submitted, "#code")
+    @on(Button.Pressed, "#verify")
+    def _submit(self) -> None:
+        if self._busy:
+            return
+        code = self.query_one("#code", Input).value.replace(" ", "")
+        if not (len(code) == 6 and code.isascii() and code.isdigit()):
+            self._say("Invalid MFA code: codes are 6 digits")
+            return
+        self._set_busy(True)
+        self._say("Checking…", error=False)
+        token = self._pending.token
+        self.call_service(
+            lambda portal: with_organisations(portal, portal.sign_in.verify_code(token, code)),
+            self._verified,
+            self._failed,
+        )
+
+    def _verified(self, outcome: tuple[SignInStep, list[Organisation]]) -> None:
+        from tui_portal.services.results import SignedIn
+
+        step, organisations = outcome
+        assert isinstance(step, SignedIn)
+        self.portal_app.signed_in(step.account, organisations)
+
+    def _failed(self, error: PortalError) -> None:
+        self._set_busy(False)
+        field = self.query_one("#code", Input)
+        field.value = ""
+        field.focus()
+        self._say(str(error))
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self.query_one("#code", Input).disabled = busy
+        self.query_one("#verify", Button).disabled = busy
+
+    def _say(self, message: str, *, error: bool = True) -> None:
+        status = self.query_one("#message", Static)
+        status.update(message)
+        status.set_class(error, "error")
+
+    def action_back(self) -> None:
+        """Give up this sign-in and return to the sign-in screen."""
+        token = self._pending.token
+        self.call_service(lambda portal: portal.sign_in.cancel(token), lambda _: None)
+        self.dismiss(None)

@@ -1,0 +1,145 @@
+"""The sign-in screen: username and password, then on to the MFA code when the account has it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Center, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Footer, Input, Label, Static
+
+from tui_portal.screens.service_calls import ServiceCalls
+from tui_portal.services.errors import PortalError
+from tui_portal.services.results import Organisation, SignedIn, SignInStep
+
+if TYPE_CHECKING:
+    from tui_portal.services.portal import Portal
+
+
+def with_organisations(portal: Portal, step: SignInStep) -> tuple[SignInStep, list[Organisation]]:
+    """A sign-in step, with the organisations the top-bar picker offers once signed in."""
+    if isinstance(step, SignedIn):
+        return step, portal.directory.picker_organisations(step.account.id)
+    return step, []
+
+
+class SignInScreen(ServiceCalls, Screen[None]):
+    """Username, masked password, and the Sign in button; Enter moves on, then submits."""
+
+    CSS_PATH = "sign_in.tcss"
+    AUTO_FOCUS = "#username"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "clear", "Clear", show=False),
+    ]
+    HELP = """\
+# Sign in
+
+1. Type your **Username** and press **Enter**.
+2. Type your **Password** and press **Enter** (or select **Sign in**).
+3. If your account has MFA, the next screen asks for the **6-digit code** from your
+   authenticator app.
+
+If you lost your authenticator, ask an admin of your organisation or an account manager
+to disable MFA for you; then sign in with your password alone and enrol again.
+"""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._busy = False
+
+    def compose(self) -> ComposeResult:
+        from tui_portal.app import PortalApp
+
+        app = self.app
+        with Center(), Vertical(id="sign-in-box") as box:
+            box.border_title = "Sign in"
+            yield Label("Username", classes="field-label")
+            yield Input(id="username", max_length=64, placeholder="username")
+            yield Label("Password", classes="field-label")
+            yield Input(id="password", password=True, max_length=256, placeholder="password")
+            yield Button("Sign in", id="sign-in", variant="primary")
+            yield Static("", id="message", markup=False)
+        if isinstance(app, PortalApp) and app.demo_accounts:
+            with Center(), Vertical(id="demo-box") as demo:
+                demo.border_title = "Demo accounts"
+                table: DataTable[Text] = DataTable(id="demo-accounts", cursor_type="row")
+                table.add_columns("Username", "Password", "Try")
+                for username, password, note in app.demo_accounts:
+                    table.add_row(Text(username), Text(password), Text(note), key=username)
+                yield table
+        yield Footer()
+
+    @on(Input.Submitted, "#username")
+    def _to_password(self) -> None:
+        self.query_one("#password", Input).focus()
+
+    @on(Input.Submitted, "#password")
+    @on(Button.Pressed, "#sign-in")
+    def _submit(self) -> None:
+        if self._busy:
+            return
+        username = self.query_one("#username", Input).value.strip()
+        password = self.query_one("#password", Input).value
+        if not username or not password:
+            self._say("Invalid username or password")
+            return
+        self._set_busy(True)
+        self._say("Signing in…", error=False)
+        self.call_service(
+            lambda portal: with_organisations(portal, portal.sign_in.sign_in(username, password)),
+            self._signed_in,
+            self._failed,
+        )
+
+    @on(DataTable.RowSelected, "#demo-accounts")
+    def _use_demo_account(self, event: DataTable.RowSelected) -> None:
+        from tui_portal.app import PortalApp
+
+        app = self.app
+        assert isinstance(app, PortalApp)
+        for username, password, _note in app.demo_accounts:
+            if username == event.row_key.value:
+                self.query_one("#username", Input).value = username
+                self.query_one("#password", Input).value = password
+                self.query_one("#password", Input).focus()
+
+    def _signed_in(self, outcome: tuple[SignInStep, list[Organisation]]) -> None:
+        from tui_portal.screens.mfa_code import MfaCodeScreen
+
+        step, organisations = outcome
+        self._set_busy(False)
+        self.query_one("#password", Input).value = ""
+        self._say("")
+        if isinstance(step, SignedIn):
+            self.portal_app.signed_in(step.account, organisations)
+        else:
+            self.app.push_screen(MfaCodeScreen(step))
+
+    def _failed(self, error: PortalError) -> None:
+        self._set_busy(False)
+        password = self.query_one("#password", Input)
+        password.value = ""
+        password.focus()
+        self._say(str(error))
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self.query_one("#sign-in", Button).disabled = busy
+        self.query_one("#username", Input).disabled = busy
+        self.query_one("#password", Input).disabled = busy
+
+    def _say(self, message: str, *, error: bool = True) -> None:
+        status = self.query_one("#message", Static)
+        status.update(message)
+        status.set_class(error, "error")
+
+    def action_clear(self) -> None:
+        """Clear both fields and start again."""
+        self.query_one("#username", Input).value = ""
+        self.query_one("#password", Input).value = ""
+        self.query_one("#username", Input).focus()
+        self._say("")

@@ -1,0 +1,55 @@
+"""The user menu that drops from the name in the top-right corner."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import ModalScreen
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+
+class UserMenu(ModalScreen[str | None]):
+    """Profile, Users (for admins and account managers) and Sign out."""
+
+    DEFAULT_CSS = """
+    UserMenu {
+        align: right top;
+        background: transparent;
+    }
+    UserMenu OptionList {
+        width: 24;
+        height: auto;
+        margin: 1 0 0 0;
+        border: round $accent;
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
+
+    def compose(self) -> ComposeResult:
+        from tui_portal.app import PortalApp
+
+        app = self.app
+        options = [Option("Profile", id="profile")]
+        if isinstance(app, PortalApp) and app.account is not None and app.account.can_manage_users:
+            options.append(Option("Users", id="users"))
+        options.append(Option("Sign out", id="sign-out"))
+        yield OptionList(*options)
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_close(self) -> None:
+        """Close the menu without choosing."""
+        self.dismiss(None)
+
+    def on_click(self, event: object) -> None:
+        """A click outside the menu closes it."""
+        from textual.events import Click
+
+        if isinstance(event, Click) and event.widget is self:
+            self.dismiss(None)

@@ -1,0 +1,1 @@
+"""Reusable widgets: the half-block QR code, and the top bar with its user menu."""
