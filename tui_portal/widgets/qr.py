@@ -78,7 +78,7 @@ def _draw(qr: segno.QRCode, border: int) -> list[str]:
     modules = [[bool(module) for module in row] for row in qr.matrix_iter(scale=1, border=border)]
     if len(modules) % 2:
         # Each text row covers two module rows: finish with a light half-row.
-        modules.pop()
+        modules.append([False] * len(modules[0]))
     return [
         "".join(_GLYPHS[top, bottom] for top, bottom in zip(upper, lower, strict=True))
         for upper, lower in zip(modules[::2], modules[1::2], strict=True)
