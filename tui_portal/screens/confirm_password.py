@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -97,6 +97,14 @@ Before MFA is disabled, or a device replaced, type **your own** password and pre
             with Horizontal(id="confirm-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Confirm", id="confirm", variant="error")
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys typed before the field has focus (right after the modal opened) go into it."""
+        field = self.query_one("#confirm-password", Input)
+        if self.focused is None and event.is_printable and event.character and not self._busy:
+            event.stop()
+            field.focus()
+            field.insert_text_at_cursor(event.character)
 
     @on(Input.Submitted, "#confirm-password")
     @on(Button.Pressed, "#confirm")

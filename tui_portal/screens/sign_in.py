@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
@@ -34,6 +35,9 @@ class SignInScreen(ServiceCalls, Screen[None]):
     AUTO_FOCUS = "#username"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "clear", "Clear", show=False),
+        # A priority binding moves focus at once, so keys typed right after Enter land in
+        # the password field even when they arrive together (fast typists, scripts).
+        Binding("enter", "next_field", "Next", show=False, priority=True),
     ]
     HELP = """\
 # Sign in
@@ -58,10 +62,16 @@ to disable MFA for you; then sign in with your password alone and enrol again.
         with Center(), Vertical(id="sign-in-box") as box:
             box.border_title = "Sign in"
             yield Label("Username", classes="field-label")
-            yield Input(id="username", max_length=64, placeholder="username")
+            yield Input(id="username", max_length=64, placeholder="username", compact=True)
             yield Label("Password", classes="field-label")
-            yield Input(id="password", password=True, max_length=256, placeholder="password")
-            yield Button("Sign in", id="sign-in", variant="primary")
+            yield Input(
+                id="password",
+                password=True,
+                max_length=256,
+                placeholder="password",
+                compact=True,
+            )
+            yield Button("Sign in", id="sign-in", variant="primary", compact=True)
             yield Static("", id="message", markup=False)
         if isinstance(app, PortalApp) and app.demo_accounts:
             with Center(), Vertical(id="demo-box") as demo:
@@ -73,11 +83,18 @@ to disable MFA for you; then sign in with your password alone and enrol again.
                 yield table
         yield Footer()
 
-    @on(Input.Submitted, "#username")
-    def _to_password(self) -> None:
-        self.query_one("#password", Input).focus()
+    def action_next_field(self) -> None:
+        """Enter in Username moves to Password; Enter in Password signs in."""
+        username = self.query_one("#username", Input)
+        password = self.query_one("#password", Input)
+        if self.focused is username:
+            self.set_focus(password)
+        elif self.focused is password:
+            # Submit once the field has taken every key typed before this Enter.
+            password.call_later(self._submit)
+        else:
+            raise SkipAction()
 
-    @on(Input.Submitted, "#password")
     @on(Button.Pressed, "#sign-in")
     def _submit(self) -> None:
         if self._busy:

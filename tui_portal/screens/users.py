@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -30,15 +31,7 @@ COLUMNS = ("Username", "Name", "Email", "Role", "MFA", "Last sign-in")
 
 
 class FilterInput(Input):
-    """The filter field: Enter or Down moves to the table."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down", "to_table", "To table", show=False),
-    ]
-
-    def action_to_table(self) -> None:
-        """Move focus to the users table."""
-        self.screen.query_one(MembersTable).focus()
+    """The filter field of the users table."""
 
 
 class MembersTable(DataTable[Text]):
@@ -119,8 +112,11 @@ class UsersScreen(ServiceCalls, Screen[None]):
 
     CSS_PATH = "users.tcss"
     AUTO_FOCUS = "#members"
+    # "/", Enter and Down move focus as priority bindings: focus moves at once, so the keys
+    # typed right after them land in the right place even when they arrive together.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_filter", "Filter", id="filter"),
+        Binding("slash", "focus_filter", "Filter", id="filter", priority=True),
+        Binding("enter,down", "to_table", "To table", show=False, priority=True),
         Binding("escape", "back", "Back", id="back"),
     ]
     HELP = """\
@@ -233,10 +229,6 @@ For organisation admins and account managers.
     def _filter_changed(self) -> None:
         self._load(0, cursor_at_end=False)
 
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self) -> None:
-        self.query_one(MembersTable).focus()
-
     @on(MembersTable.PageWanted)
     def _page_wanted(self, message: MembersTable.PageWanted) -> None:
         self._load(message.page_offset, cursor_at_end=message.cursor_at_end)
@@ -295,8 +287,17 @@ For organisation admins and account managers.
     # -- keys -------------------------------------------------------------------------
 
     def action_focus_filter(self) -> None:
-        """Put the cursor in the filter."""
-        self.query_one("#filter", FilterInput).focus()
+        """Put the cursor in the filter (in the filter itself, "/" is just typed)."""
+        field = self.query_one("#filter", FilterInput)
+        if self.focused is field:
+            raise SkipAction()
+        self.set_focus(field)
+
+    def action_to_table(self) -> None:
+        """From the filter, Enter or Down moves to the table."""
+        if not isinstance(self.focused, FilterInput):
+            raise SkipAction()
+        self.set_focus(self.query_one(MembersTable))
 
     def action_back(self) -> None:
         """Back to the profile."""
