@@ -1,0 +1,1 @@
+"""Service-layer and command-line tests: no UI, no sleeping, no real user folders."""

@@ -1,0 +1,108 @@
+"""Helpers shared by the unit tests: cheap hashing, settings on a temporary database, TOTP."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from argon2 import PasswordHasher
+
+from tui_portal.config import KeySource, Settings
+from tui_portal.security import totp
+from tui_portal.security.passwords import Passwords
+from tui_portal.security.secret_box import encode_key
+from tui_portal.services.clock import ManualClock
+from tui_portal.services.portal import Portal
+from tui_portal.services.results import Account, CodeRequired, SignedIn
+
+# 2030-01-01 12:00:00 UTC: the start of a TOTP step, so step arithmetic stays obvious.
+START = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+PASSWORD = "correct horse battery"
+OTHER_PASSWORD = "another good password"
+ISSUER = "Developer Portal"
+OPERATOR = "operator:test"
+
+
+def cheap_hasher() -> PasswordHasher:
+    """argon2id with the smallest parameters: the same rules, a fraction of the cost."""
+    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+def cheap_passwords() -> Passwords:
+    return Passwords(cheap_hasher())
+
+
+def new_key() -> str:
+    """A fresh secrets key in its text form (urlsafe base64 of 32 bytes)."""
+    return encode_key(os.urandom(32))
+
+
+def make_settings(db_path: Path, key: str, *, issuer: str = ISSUER) -> Settings:
+    """Settings for a SQLite file and an inline key; the key file is never touched."""
+    return Settings(
+        database_url=f"sqlite:///{db_path}",
+        key_source=KeySource(inline_value=key, key_file=db_path.parent / "unused.key"),
+        issuer=issuer,
+    )
+
+
+def step_now(clock: ManualClock) -> int:
+    return totp.time_step(clock.now.timestamp())
+
+
+def code_now(secret: str, clock: ManualClock, offset_steps: int = 0) -> str:
+    """The code an authenticator with ``secret`` shows now, or ``offset_steps`` steps away."""
+    return totp.code_at_step(secret, step_now(clock) + offset_steps)
+
+
+def create_user(
+    portal: Portal,
+    username: str,
+    *,
+    password: str = PASSWORD,
+    orgs: dict[str, str] | None = None,
+    name: str = "",
+    email: str = "",
+    account_manager: bool = False,
+) -> Account:
+    """A user, put in each organisation of ``orgs`` (name to role), creating those as needed."""
+    account = portal.directory.create_user(
+        username,
+        password,
+        actor=OPERATOR,
+        name=name,
+        email=email,
+        account_manager=account_manager,
+    )
+    existing = {o.name for o in portal.directory.organisations()}
+    for org, role in (orgs or {}).items():
+        if org not in existing:
+            portal.directory.create_organisation(org, actor=OPERATOR)
+            existing.add(org)
+        portal.directory.add_member(org, username, role, actor=OPERATOR)
+    return portal.directory.account(account.id)
+
+
+def enrol(portal: Portal, clock: ManualClock, user_id: int, password: str | None = None) -> str:
+    """Enrol and confirm an authenticator; returns its secret.
+
+    The confirming code claims the current step, so the clock then moves on one step:
+    the next code the authenticator shows is a fresh one.
+    """
+    enrolment = portal.mfa.start_enrolment(user_id, password)
+    account = portal.mfa.confirm_enrolment(
+        user_id, enrolment.credential_id, code_now(enrolment.secret, clock)
+    )
+    assert account.mfa_enabled
+    clock.advance(totp.STEP_SECONDS)
+    return enrolment.secret
+
+
+def sign_in_with_code(
+    portal: Portal, username: str, secret: str, clock: ManualClock, password: str = PASSWORD
+) -> SignedIn:
+    """Both sign-in steps with the code showing now."""
+    step = portal.sign_in.sign_in(username, password)
+    assert isinstance(step, CodeRequired)
+    return portal.sign_in.verify_code(step.token, code_now(secret, clock))
