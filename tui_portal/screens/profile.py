@@ -62,7 +62,9 @@ new phone avoids this step.
         self._show(self._account())
 
     def on_screen_resume(self) -> None:
-        account = self._account()
+        account = self.portal_app.account
+        if account is None:  # signing out: this screen is about to go
+            return
         self._show(account)
         self.call_service(lambda portal: portal.directory.account(account.id), self._reloaded)
 

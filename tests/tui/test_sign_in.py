@@ -1,0 +1,147 @@
+"""Sign-in and MFA code screens, driven from the keyboard with Pilot."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from tests.conftest import World
+from tests.tui.flows import enter_code, message, screen_name, sign_in, wait_for_screen, wait_until
+
+
+async def test_focus_starts_in_username_and_enter_moves_to_password(world: World) -> None:
+    app = world.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_screen(pilot, "SignInScreen")
+        assert app.focused is app.screen.query_one("#username", Input)
+        await pilot.press(*"mia", "enter")
+        assert app.focused is app.screen.query_one("#password", Input)
+        assert app.screen.query_one("#password", Input).password  # masked
+
+
+async def test_fast_typing_after_enter_lands_in_password(world: World) -> None:
+    """Keys that arrive together with Enter still go to the right fields."""
+    app = world.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_screen(pilot, "SignInScreen")
+        await pilot.press(*"mia", "enter", *World.PASSWORDS["mia"], "enter")
+        await wait_for_screen(pilot, "ProfileScreen")
+        assert app.account is not None and app.account.username == "mia"
+
+
+async def test_every_failure_says_the_same(world: World) -> None:
+    app = world.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        for username, password in [
+            ("mia", "wrong-password"),
+            ("nobody", "whatever-pass"),
+            ("bad name!", "whatever-pass"),
+            ("[bold]x[/]", "[/]"),
+        ]:
+            await sign_in(pilot, username, password)
+            await wait_until(pilot, lambda: "Invalid" in message(app), "the failure")
+            assert message(app) == "Invalid username or password"
+            assert screen_name(app) == "SignInScreen"
+            assert app.screen.query_one("#password", Input).value == ""
+
+
+async def test_empty_fields_are_refused_without_a_service_call(world: World) -> None:
+    calls: list[str] = []
+    original = world.portal.sign_in.sign_in
+    world.portal.sign_in.sign_in = lambda u, p: calls.append(u) or original(u, p)  # type: ignore[method-assign]
+    app = world.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_screen(pilot, "SignInScreen")
+        await pilot.press("enter", "enter")
+        assert message(app) == "Invalid username or password"
+        assert calls == []
+
+
+async def test_double_enter_submits_once(world: World) -> None:
+    calls: list[str] = []
+    original = world.portal.sign_in.sign_in
+
+    def counting(username: str, password: str):  # type: ignore[no-untyped-def]
+        calls.append(username)
+        return original(username, password)
+
+    world.portal.sign_in.sign_in = counting  # type: ignore[method-assign]
+    app = world.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "mia", "wrong-password")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "Invalid" in message(app), "the failure")
+        assert calls == ["mia"]
+
+
+async def test_throttled_sign_in_says_how_long_to_wait(world: World) -> None:
+    app = world.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(6):
+            await sign_in(pilot, "mia", "wrong-password")
+            await wait_until(pilot, lambda: "Invalid" in message(app), "the failure")
+            app.screen.query_one("#message").update("")  # type: ignore[attr-defined]
+        await sign_in(pilot, "mia", World.PASSWORDS["mia"])
+        await wait_until(pilot, lambda: "Try again in" in message(app), "the throttle")
+        assert "Try again in 2 seconds" in message(app)
+        world.clock.advance(2)
+        await sign_in(pilot, "mia", World.PASSWORDS["mia"])
+        await wait_for_screen(pilot, "ProfileScreen")
+
+
+async def test_mfa_code_screen_accepts_a_code_once(world: World) -> None:
+    app = world.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "leo", World.PASSWORDS["leo"])
+        await wait_for_screen(pilot, "MfaCodeScreen")
+        assert "MFA code" in str(app.screen.query_one("#code-label").render())
+        assert app.focused is app.screen.query_one("#code", Input)
+        await enter_code(pilot, "000000" if world.code("leo") != "000000" else "111111")
+        await wait_until(pilot, lambda: "Invalid" in message(app), "the failure")
+        assert message(app) == "Invalid MFA code"
+        code = world.code("leo")
+        await enter_code(pilot, code)
+        await wait_for_screen(pilot, "ProfileScreen")
+        assert app.account is not None and app.account.mfa_enabled
+        await pilot.press("ctrl+p")
+        await pilot.press("escape")
+        app.sign_out()
+        await sign_in(pilot, "leo", World.PASSWORDS["leo"])
+        await enter_code(pilot, code)  # the same code again, in the same 30 s
+        await wait_until(pilot, lambda: "Invalid" in message(app), "the replay")
+        assert message(app) == "Invalid MFA code"
+        world.clock.advance(30)
+        await enter_code(pilot, world.code("leo"))
+        await wait_for_screen(pilot, "ProfileScreen")
+
+
+async def test_letters_and_short_codes_are_refused(world: World) -> None:
+    app = world.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "leo", World.PASSWORDS["leo"])
+        for bad in ["12345", "abcdef", "[b]1[/]"]:
+            await enter_code(pilot, bad)
+            await wait_until(pilot, lambda: "Invalid MFA code" in message(app), "the refusal")
+            assert screen_name(app) == "MfaCodeScreen"
+            app.screen.query_one("#code", Input).value = ""
+
+
+async def test_escape_returns_to_sign_in(world: World) -> None:
+    app = world.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "leo", World.PASSWORDS["leo"])
+        await wait_for_screen(pilot, "MfaCodeScreen")
+        await pilot.press("escape")
+        await wait_for_screen(pilot, "SignInScreen")
+        assert app.account is None
+
+
+async def test_expired_pending_sign_in_is_refused(world: World) -> None:
+    app = world.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "leo", World.PASSWORDS["leo"])
+        await wait_for_screen(pilot, "MfaCodeScreen")
+        world.clock.advance(5 * 60 + 1)
+        await enter_code(pilot, world.code("leo"))
+        await wait_until(pilot, lambda: "Invalid" in message(app), "the refusal")
+        assert message(app) == "Invalid MFA code"
+        assert screen_name(app) == "MfaCodeScreen"
