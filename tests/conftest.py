@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from argon2 import PasswordHasher
@@ -47,7 +47,7 @@ class World:
     ids: dict[str, int] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
 
-    PASSWORDS = {
+    PASSWORDS: ClassVar[dict[str, str]] = {
         "ada": "ada-password-1",
         "grace": "grace-password-1",
         "mia": "mia-password-1",
