@@ -34,7 +34,10 @@ def sqlite_path(url: str) -> Path | None:
 
 def create_private_file(path: Path) -> None:
     """Create ``path`` (and its folder) readable by its owner only, unless it already exists."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as error:
+        raise DatabaseError(f"cannot create database file {path}: {error.strerror}") from error
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
