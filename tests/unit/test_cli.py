@@ -1,0 +1,538 @@
+"""The command line, run in-process: exit codes, one-line errors, JSON shapes, configuration."""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import stat
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tui_portal import __version__
+from tui_portal.cli import main
+from tui_portal.config import resolve_settings
+from tui_portal.services import portal as portal_module
+from tui_portal.services.audit import Event
+from tui_portal.services.clock import ManualClock
+from tui_portal.services.portal import Portal, open_portal
+from tui_portal.services.results import SignedIn
+
+from .support import START, cheap_hasher, cheap_passwords, enrol, new_key
+
+PASSWORD_LINE = "cli password one\n"
+PASSWORD = PASSWORD_LINE.rstrip("\n")
+
+
+@dataclass(frozen=True)
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Private data and config folders under tmp_path, and no TUI_PORTAL_* from outside."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    for name in (
+        "TUI_PORTAL_DB",
+        "TUI_PORTAL_SECRET_KEY",
+        "TUI_PORTAL_KEY_FILE",
+        "TUI_PORTAL_ISSUER",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    # The same argon2id rules, cheaper parameters: the command line builds its own Passwords.
+    monkeypatch.setattr(portal_module, "Passwords", cheap_passwords)
+    return tmp_path
+
+
+@pytest.fixture
+def default_db(home: Path) -> Path:
+    return home / "data" / "tui-portal" / "portal.db"
+
+
+@pytest.fixture
+def run(home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
+    def run_cli(*args: str, stdin: str = "") -> Result:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        code = 0
+        try:
+            main(list(args))
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        out, err = capsys.readouterr()
+        return Result(code, out, err)
+
+    return run_cli
+
+
+@pytest.fixture
+def cli_portal(home: Path) -> Iterator[Callable[..., Portal]]:
+    """Open the portal the command line uses (same database, same key), with a manual clock."""
+    opened: list[Portal] = []
+
+    def open_it(clock: ManualClock | None = None) -> Portal:
+        clock = clock or ManualClock(START)
+        portal = open_portal(resolve_settings(), clock=clock, passwords=cheap_passwords())
+        opened.append(portal)
+        return portal
+
+    yield open_it
+    for portal in opened:
+        portal.close()
+
+
+def enrol_alice(cli_portal: Callable[..., Portal]) -> int:
+    """Give alice (created by the command line) an active authenticator; returns her id."""
+    clock = ManualClock(START)
+    portal = cli_portal(clock)
+    signed_in = portal.sign_in.sign_in("alice", PASSWORD)
+    assert isinstance(signed_in, SignedIn)
+    enrol(portal, clock, signed_in.account.id)
+    assert portal.directory.account(signed_in.account.id).mfa_enabled
+    return signed_in.account.id
+
+
+def ok(result: Result) -> Result:
+    assert result.code == 0, result
+    assert result.err == "", result
+    return result
+
+
+def one_error_line(result: Result) -> str:
+    assert result.code != 0, result
+    assert "Traceback" not in result.err
+    lines = result.err.splitlines()
+    assert len(lines) == 1, result.err
+    assert lines[0].startswith("error: "), result.err
+    return lines[0]
+
+
+def count(db: Path, table: str) -> int:
+    if not db.exists():
+        return 0
+    with closing(sqlite3.connect(db)) as connection:
+        value = connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    assert isinstance(value, int)
+    return value
+
+
+@pytest.fixture
+def seeded(run: Run) -> None:
+    ok(run("org", "create", "Acme"))
+    ok(run("org", "create", "Beta"))
+    ok(run("user", "create", "alice", "--name", "Alice A", "--password-stdin", stdin=PASSWORD_LINE))
+    ok(run("org", "add-member", "Acme", "alice", "--admin"))
+
+
+# -- success --------------------------------------------------------------------------
+
+
+def test_every_command_exits_zero(run: Run, default_db: Path, tmp_path: Path) -> None:
+    assert ok(run("init")).out.startswith("database ready: sqlite:///")
+    assert ok(run("org", "create", "Acme")).out == "created organisation Acme\n"
+    ok(run("org", "create", "Beta"))
+    created = ok(
+        run(
+            "user",
+            "create",
+            "Alice",
+            "--name",
+            "Alice Example",
+            "--email",
+            "alice@example.org",
+            "--password-stdin",
+            stdin=PASSWORD_LINE,
+        )
+    )
+    assert created.out == "created user Alice\n"
+    ok(run("user", "create", "erin", "--account-manager", "--password-stdin", stdin=PASSWORD_LINE))
+    assert ok(run("org", "add-member", "acme", "alice", "--admin")).out.endswith("as admin\n")
+    ok(run("org", "add-member", "Beta", "ALICE"))
+    assert ok(run("org", "list")).out == "Acme\nBeta\n"
+    assert json.loads(ok(run("org", "list", "--json")).out) == [{"name": "Acme"}, {"name": "Beta"}]
+    listing = ok(run("user", "list")).out
+    assert (
+        "Alice\tAlice Example\talice@example.org\tMFA off\tAcme (admin), Beta (member)" in listing
+    )
+    assert ok(run("user", "list", "--org", "beta")).out.startswith("Alice\t")
+    ok(run("user", "list", "--json"))
+    hashed = cheap_hasher().hash("imported password")
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text(
+        f'username,name,email,org,role,password_hash\nivan,Ivan,,Beta,member,"{hashed}"\n',
+        encoding="utf-8",
+    )
+    assert ok(run("user", "import", str(csv_file))).out == "imported 1 users and 1 memberships\n"
+    assert ok(run("user", "disable-mfa", "alice")).out == "MFA disabled for Alice\n"
+    assert "organisation_created" in ok(run("audit")).out
+    beta_events = ok(run("audit", "--org", "Beta")).out.splitlines()
+    assert [line.split("\t")[1] for line in beta_events] == [
+        "organisation_created",
+        "membership_created",
+    ]
+    ok(run("audit", "--json"))
+    assert ok(run("--version")).out.strip().endswith(__version__)
+    assert default_db.exists()
+    assert count(default_db, "users") == 3
+
+
+def test_init_is_idempotent(run: Run, default_db: Path) -> None:
+    ok(run("init"))
+    ok(run("org", "create", "Acme"))
+    ok(run("init"))
+    ok(run("init"))
+    assert ok(run("org", "list")).out == "Acme\n"
+    assert count(default_db, "organisations") == 1
+
+
+def test_default_files_are_private_and_in_the_xdg_folders(run: Run, home: Path) -> None:
+    ok(run("init"))
+    db = home / "data" / "tui-portal" / "portal.db"
+    key_file = home / "config" / "tui-portal" / "secret.key"
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    key = key_file.read_text()
+    ok(run("org", "create", "Acme"))
+    assert key_file.read_text() == key
+
+
+def test_a_db_value_without_scheme_is_a_sqlite_file(run: Run, home: Path, default_db: Path) -> None:
+    ok(run("--db", "nested/dir/my.db", "org", "create", "Acme"))
+    path = home / "nested" / "dir" / "my.db"
+    assert path.read_bytes().startswith(b"SQLite format 3\x00")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert not default_db.exists()
+    # The same file through a URL.
+    assert ok(run("--db", f"sqlite:///{path}", "org", "list")).out == "Acme\n"
+
+
+def test_the_database_comes_from_the_environment_unless_given(
+    run: Run, home: Path, default_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from_env = home / "from-env.db"
+    monkeypatch.setenv("TUI_PORTAL_DB", str(from_env))
+    ok(run("org", "create", "FromEnv"))
+    assert count(from_env, "organisations") == 1
+    ok(run("--db", "flag.db", "org", "create", "FromFlag"))
+    assert count(home / "flag.db", "organisations") == 1
+    assert count(from_env, "organisations") == 1
+    assert not default_db.exists()
+    monkeypatch.setenv("TUI_PORTAL_DB", f"sqlite:///{from_env}")
+    assert ok(run("org", "list")).out == "FromEnv\n"
+
+
+def test_the_key_comes_from_the_environment(
+    run: Run, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TUI_PORTAL_SECRET_KEY", new_key())
+    ok(run("init"))
+    assert not (home / "config" / "tui-portal" / "secret.key").exists()
+    monkeypatch.delenv("TUI_PORTAL_SECRET_KEY")
+    key_file = home / "elsewhere" / "portal.key"
+    monkeypatch.setenv("TUI_PORTAL_KEY_FILE", str(key_file))
+    # A different key from the one the database was set up with.
+    line = one_error_line(run("org", "list"))
+    assert "not the key this database was set up with" in line
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+
+def test_password_stdin_reads_exactly_one_line(run: Run, cli_portal: Callable[..., Portal]) -> None:
+    ok(run("user", "create", "alice", "--password-stdin", stdin="first line pw\nsecond line\n"))
+    ok(run("user", "create", "bob", "--password-stdin", stdin="windows line\r\n"))
+    ok(run("user", "create", "carol", "--password-stdin", stdin="  spaces kept  "))
+    portal = cli_portal()
+    assert isinstance(portal.sign_in.sign_in("alice", "first line pw"), SignedIn)
+    assert isinstance(portal.sign_in.sign_in("bob", "windows line"), SignedIn)
+    assert isinstance(portal.sign_in.sign_in("carol", "  spaces kept  "), SignedIn)
+
+
+@pytest.mark.parametrize("length", [8, 256])
+def test_password_length_limits_are_inclusive(run: Run, length: int) -> None:
+    ok(run("user", "create", "alice", "--password-stdin", stdin="p" * length + "\n"))
+
+
+def test_user_list_json_shape(
+    run: Run, seeded: None, cli_portal: Callable[..., Portal], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ok(run("org", "add-member", "Beta", "alice"))
+    ok(
+        run(
+            "user",
+            "create",
+            "bob",
+            "--email",
+            "bob@example.org",
+            "--password-stdin",
+            stdin=PASSWORD_LINE,
+        )
+    )
+    enrol_alice(cli_portal)
+    users = json.loads(ok(run("user", "list", "--json")).out)
+    assert isinstance(users, list)
+    by_name = {u["username"]: u for u in users}
+    assert set(by_name) == {"alice", "bob"}
+    for entry in users:
+        assert {"username", "name", "email", "mfa_enabled", "organisations"} <= set(entry)
+        assert isinstance(entry["mfa_enabled"], bool)
+        assert isinstance(entry["organisations"], list)
+        for org in entry["organisations"]:
+            assert set(org) == {"name", "role"}
+    assert by_name["alice"]["name"] == "Alice A"
+    assert by_name["alice"]["mfa_enabled"] is True
+    assert by_name["alice"]["organisations"] == [
+        {"name": "Acme", "role": "admin"},
+        {"name": "Beta", "role": "member"},
+    ]
+    assert by_name["bob"] == by_name["bob"] | {
+        "name": "",
+        "email": "bob@example.org",
+        "mfa_enabled": False,
+        "organisations": [],
+    }
+    only_beta = json.loads(ok(run("user", "list", "--org", "BETA", "--json")).out)
+    assert [u["username"] for u in only_beta] == ["alice"]
+
+
+def test_audit_json_is_oldest_first_in_utc(
+    run: Run, seeded: None, home: Path, default_db: Path
+) -> None:
+    # Events written out of time order must still come out oldest first.
+    portal = open_portal(
+        resolve_settings(),
+        clock=ManualClock(datetime(2001, 1, 1, tzinfo=UTC)),
+        passwords=cheap_passwords(),
+    )
+    try:
+        portal.directory.create_organisation("Ancient", actor="operator:past")
+    finally:
+        portal.close()
+    records = json.loads(ok(run("audit", "--json")).out)
+    assert records[0]["org"] == "Ancient"
+    assert records[0]["at"] == "2001-01-01T00:00:00Z"
+    moments = []
+    for record in records:
+        assert {"at", "event", "actor", "target", "org"} <= set(record)
+        moment = datetime.fromisoformat(record["at"])
+        assert moment.utcoffset() is not None and moment.utcoffset().total_seconds() == 0
+        moments.append(moment)
+    assert moments == sorted(moments)
+    assert [r["event"] for r in records[1:]] == [
+        Event.ORGANISATION_CREATED,
+        Event.ORGANISATION_CREATED,
+        Event.USER_CREATED,
+        Event.MEMBERSHIP_CREATED,
+    ]
+    assert records[-1] | {"at": ""} == records[-1] | {
+        "at": "",
+        "event": "membership_created",
+        "target": "alice",
+        "org": "Acme",
+    }
+    assert records[-1]["actor"].startswith("operator")
+    assert PASSWORD not in json.dumps(records)
+    acme_only = json.loads(ok(run("audit", "--org", "acme", "--json")).out)
+    assert {r["org"] for r in acme_only} == {"Acme"}
+
+
+def test_operator_disables_mfa_from_the_command_line(
+    run: Run, seeded: None, cli_portal: Callable[..., Portal]
+) -> None:
+    alice_id = enrol_alice(cli_portal)
+    assert ok(run("user", "disable-mfa", "ALICE")).out == "MFA disabled for alice\n"
+    portal = cli_portal()
+    assert not portal.directory.account(alice_id).mfa_enabled
+    resets = [r for r in portal.audit.trail() if r.event == Event.MFA_DISABLED_BY_OPERATOR]
+    assert len(resets) == 1
+    assert resets[0].actor.startswith("operator")
+    assert resets[0].target == "alice"
+
+
+def test_markup_in_names_is_kept_literally(run: Run, seeded: None) -> None:
+    ok(
+        run(
+            "user", "create", "bob", "--name", "[bold]x[/]", "--password-stdin", stdin=PASSWORD_LINE
+        )
+    )
+    ok(run("org", "create", "[red]Org[/]"))
+    ok(run("org", "add-member", "[red]Org[/]", "bob"))
+    assert "bob\t[bold]x[/]\t" in ok(run("user", "list")).out
+    users = json.loads(ok(run("user", "list", "--json")).out)
+    bob = next(u for u in users if u["username"] == "bob")
+    assert bob["name"] == "[bold]x[/]"
+    assert bob["organisations"] == [{"name": "[red]Org[/]", "role": "member"}]
+    assert "[red]Org[/]" in ok(run("org", "list")).out
+
+
+def test_a_bom_at_the_start_of_an_import_is_ignored(run: Run, seeded: None, tmp_path: Path) -> None:
+    hashed = cheap_hasher().hash("imported password")
+    csv_file = tmp_path / "bom.csv"
+    csv_file.write_bytes(
+        "\ufeffusername,name,email,org,role,password_hash\r\n".encode()
+        + f'ivan,Ivan,,Acme,member,"{hashed}"\r\n'.encode()
+    )
+    ok(run("user", "import", str(csv_file)))
+
+
+# -- errors ---------------------------------------------------------------------------
+
+
+BAD_NAMES = [
+    ("user", "create", "bob", "--name", "a\x1b[31mb", "--password-stdin"),
+    ("user", "create", "bob", "--name", "line\nbreak", "--password-stdin"),
+    ("user", "create", "bob", "--name", "right\u202eleft", "--password-stdin"),
+    ("user", "create", "bob", "--name", "bell\x07", "--password-stdin"),
+    ("user", "create", "bob", "--email", "bob\x00@example.org", "--password-stdin"),
+]
+
+
+@pytest.mark.parametrize("args", BAD_NAMES)
+def test_control_characters_are_refused_and_nothing_written(
+    run: Run, seeded: None, default_db: Path, args: tuple[str, ...]
+) -> None:
+    users = count(default_db, "users")
+    line = one_error_line(run(*args, stdin=PASSWORD_LINE))
+    assert "control characters" in line or "email" in line
+    assert count(default_db, "users") == users
+
+
+@pytest.mark.parametrize(
+    "name", ["Acme\x1b[2J", "tab\there", "Acme\n", "\u200bhidden", "x" * 101, "   "]
+)
+def test_bad_organisation_names_are_refused(
+    run: Run, seeded: None, default_db: Path, name: str
+) -> None:
+    one_error_line(run("org", "create", name))
+    assert count(default_db, "organisations") == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "words"),
+    [
+        (("user", "disable-mfa", "nobody"), "", "No user named 'nobody'"),
+        (("org", "add-member", "Acme", "nobody"), "", "No user named 'nobody'"),
+        (("org", "add-member", "Nowhere", "alice"), "", "No organisation named 'Nowhere'"),
+        (("org", "add-member", "acme", "ALICE"), "", "already a member"),
+        (("user", "list", "--org", "Nowhere"), "", "No organisation"),
+        (("audit", "--org", "Nowhere"), "", "No organisation"),
+        (("org", "create", "acme"), "", "exists already"),
+        (("org", "create", "ACME"), "", "exists already"),
+        (("user", "create", "ALICE", "--password-stdin"), PASSWORD_LINE, "exists already"),
+        (("user", "create", "Alice", "--password-stdin"), PASSWORD_LINE, "exists already"),
+        (("user", "create", "bob", "--password-stdin"), "short12\n", "8 to 256"),
+        (("user", "create", "bob", "--password-stdin"), "p" * 257 + "\n", "8 to 256"),
+        (("user", "create", "bob", "--password-stdin"), "\n", "8 to 256"),
+        (("user", "create", "bob", "--password-stdin"), "", "no password"),
+        (("user", "create", "bob"), "", "--password-stdin"),  # no terminal to prompt on
+        (("user", "create", "bad name", "--password-stdin"), PASSWORD_LINE, "Usernames"),
+        (("user", "create", "x" * 65, "--password-stdin"), PASSWORD_LINE, "Usernames"),
+        (("user", "create", "", "--password-stdin"), PASSWORD_LINE, "Usernames"),
+        (("user", "create", "bøb", "--password-stdin"), PASSWORD_LINE, "Usernames"),
+        (("user", "create", "bob", "--email", "nope", "--password-stdin"), PASSWORD_LINE, "email"),
+        (("frobnicate",), "", "No such command"),
+        (("user", "frobnicate"), "", "No such command"),
+        (("org", "create"), "", "Missing argument"),
+        (("user", "list", "--bogus"), "", "No such option"),
+        (("user", "import", "missing.csv"), "", "missing.csv"),
+        (("--issuer", "a:b", "init"), "", "issuer"),
+        (("--demo", "org", "list"), "", "--demo"),
+    ],
+)
+def test_user_errors_are_one_line_and_write_nothing(
+    run: Run, seeded: None, default_db: Path, args: tuple[str, ...], stdin: str, words: str
+) -> None:
+    before = {t: count(default_db, t) for t in ("users", "organisations", "memberships")}
+    result = run(*args, stdin=stdin)
+    line = one_error_line(result)
+    assert words in line
+    assert PASSWORD not in result.err
+    assert result.out == ""
+    assert {t: count(default_db, t) for t in before} == before
+
+
+@pytest.mark.parametrize(
+    "db",
+    [
+        "postgresql+psycopg://nobody@127.0.0.1:1/x",
+        "/proc/x/y.db",
+        "sqlite:////proc/x/y.db",
+        "nonsense://whatever",
+        "/proc/version",
+    ],
+)
+def test_an_unreachable_database_is_one_line(run: Run, db: str) -> None:
+    line = one_error_line(run("--db", db, "org", "list"))
+    assert "database" in line
+
+
+def test_a_database_path_inside_a_file_or_naming_a_folder(run: Run, home: Path) -> None:
+    (home / "plain-file").write_text("not a folder")
+    line = one_error_line(run("--db", "plain-file/portal.db", "init"))
+    assert str(home / "plain-file" / "portal.db") in line
+    (home / "folder").mkdir()
+    line = one_error_line(run("--db", "folder", "init"))
+    assert "is a folder" in line
+
+
+def test_a_wrong_secrets_key_is_one_line(
+    run: Run, seeded: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TUI_PORTAL_SECRET_KEY", new_key())
+    line = one_error_line(run("user", "list"))
+    assert "not the key this database was set up with" in line
+
+
+@pytest.mark.parametrize("value", ["abc", "!!!!", new_key()[:-4]])
+def test_a_malformed_secrets_key_is_one_line(
+    run: Run, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("TUI_PORTAL_SECRET_KEY", value)
+    line = one_error_line(run("init"))
+    assert "secrets key" in line
+    assert "TUI_PORTAL_SECRET_KEY" in line
+
+
+def test_import_errors_name_the_line_and_write_nothing(
+    run: Run, seeded: None, default_db: Path, tmp_path: Path
+) -> None:
+    hashed = cheap_hasher().hash("imported password")
+    csv_file = tmp_path / "bad.csv"
+    csv_file.write_text(
+        "username,name,email,org,role,password_hash\n"
+        f'ivan,Ivan,,Acme,member,"{hashed}"\n'
+        f'olga,Olga,,Acme,owner,"{hashed}"\n',
+        encoding="utf-8",
+    )
+    users = count(default_db, "users")
+    line = one_error_line(run("user", "import", str(csv_file)))
+    assert line.startswith("error: line 3:")
+    assert "nothing was imported" in line
+    assert count(default_db, "users") == users
+
+
+def test_a_non_utf8_import_is_one_line(
+    run: Run, seeded: None, default_db: Path, tmp_path: Path
+) -> None:
+    hashed = cheap_hasher().hash("imported password")
+    csv_file = tmp_path / "latin1.csv"
+    csv_file.write_bytes(
+        b"username,name,email,org,role,password_hash\n"
+        + f'ivan,Ivan,,Acme,member,"{hashed}"\n'.encode()
+        + f'jose,Jos\xe9,,Acme,member,"{hashed}"\n'.encode("latin-1")
+    )
+    users = count(default_db, "users")
+    line = one_error_line(run("user", "import", str(csv_file)))
+    assert "not UTF-8" in line
+    assert count(default_db, "users") == users
