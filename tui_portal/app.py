@@ -50,6 +50,7 @@ class PortalApp(App[None]):
         self.account: Account | None = None
         self.org_id: int | None = None
         self.organisations: tuple[Organisation, ...] = ()
+        self.open_error: str | None = None
 
     # -- the database, opened after the first frame -----------------------------------
 
@@ -69,6 +70,7 @@ class PortalApp(App[None]):
             from tui_portal.cli import known_errors
 
             message = str(error) if isinstance(error, known_errors()) else "cannot open the portal"
+            self.open_error = message
             self._portal.set_exception(PortalUnavailable(message))
             with contextlib.suppress(RuntimeError):  # the app may have stopped already
                 self.call_from_thread(self.show_error, PortalUnavailable(message))

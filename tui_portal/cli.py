@@ -69,7 +69,9 @@ def cli(ctx: click.Context, db: str | None, issuer: str | None, demo: bool) -> N
     if ctx.invoked_subcommand is None:
         from tui_portal.launch import run_tui
 
-        run_tui(ctx.obj, demo=demo)
+        problem = run_tui(ctx.obj, demo=demo)
+        if problem is not None:
+            fail(problem)
     elif demo:
         fail("--demo launches the UI; it takes no command", EXIT_USAGE)
 

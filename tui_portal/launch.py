@@ -41,6 +41,12 @@ def make_app(
     return PortalApp(open_for_app, demo_accounts=DEMO_ACCOUNTS if demo else ())
 
 
-def run_tui(settings: Settings, *, demo: bool = False) -> None:
-    """Run the portal in this terminal until the person quits."""
-    make_app(settings, demo=demo).run()
+def run_tui(settings: Settings, *, demo: bool = False) -> str | None:
+    """Run the portal in this terminal until the person quits.
+
+    Returns why the database could not be opened, if it could not, so the command line
+    can say so once more after the screen is restored.
+    """
+    app = make_app(settings, demo=demo)
+    app.run()
+    return app.open_error

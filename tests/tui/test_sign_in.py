@@ -145,3 +145,23 @@ async def test_expired_pending_sign_in_is_refused(world: World) -> None:
         await wait_until(pilot, lambda: "Invalid" in message(app), "the refusal")
         assert message(app) == "Invalid MFA code"
         assert screen_name(app) == "MfaCodeScreen"
+
+
+async def test_a_database_that_cannot_be_opened_is_explained(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tui_portal.config import KeySource, Settings
+    from tui_portal.launch import make_app
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    settings = Settings(
+        database_url=f"sqlite:///{blocker}/portal.db",
+        key_source=KeySource(inline_value=None, key_file=tmp_path / "secret.key"),
+        issuer="Developer Portal",
+    )
+    app = make_app(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.open_error is not None, "the open to fail")
+        assert "cannot create database file" in (app.open_error or "")
+        await sign_in(pilot, "mia", "mia-password-1")
+        await wait_until(pilot, lambda: "cannot create" in message(app), "the explanation")
+        assert screen_name(app) == "SignInScreen"

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tui_portal.data.models import Membership, Organisation, User
+from tui_portal.data.models import Base, Membership, Organisation, User
 from tui_portal.security.passwords import is_argon2_phc
 from tui_portal.services import validation as rules
 from tui_portal.services.audit import AuditLog, Event
@@ -26,6 +26,8 @@ from tui_portal.services.errors import InvalidInput
 HEADER = ["username", "name", "email", "org", "role", "password_hash"]
 MAX_FIELD = 1024
 INSERT_BATCH = 5000
+USERS = Base.metadata.tables[User.__tablename__]
+MEMBERSHIPS = Base.metadata.tables[Membership.__tablename__]
 
 
 @dataclass(frozen=True)
@@ -138,34 +140,41 @@ class UserImporter:
         return planned
 
     def _write(self, session: Session, planned: dict[str, _PlannedUser]) -> ImportSummary:
+        # Plain multi-row INSERTs (one executemany per batch) and one SELECT per batch for
+        # the new ids: RETURNING would send one statement per row to SQLite.
         now = self._clock()
         users = list(planned.values())
         user_ids: dict[str, int] = {}
         for start in range(0, len(users), INSERT_BATCH):
             batch = users[start : start + INSERT_BATCH]
-            result = session.execute(
-                insert(User).returning(User.id, User.username_key, sort_by_parameter_order=True),
-                [
-                    {
-                        "username": u.username,
-                        "username_key": rules.username_key(u.username),
-                        "name": u.name,
-                        "name_key": rules.text_key(u.name),
-                        "email": u.email,
-                        "email_key": rules.text_key(u.email),
-                        "password_hash": u.password_hash,
-                        "is_account_manager": False,
-                        "created_at": now,
-                    }
-                    for u in batch
-                ],
+            rows = [
+                {
+                    "username": u.username,
+                    "username_key": rules.username_key(u.username),
+                    "name": u.name,
+                    "name_key": rules.text_key(u.name),
+                    "email": u.email,
+                    "email_key": rules.text_key(u.email),
+                    "password_hash": u.password_hash,
+                    "is_account_manager": False,
+                    "created_at": now,
+                    "last_sign_in_at": None,
+                }
+                for u in batch
+            ]
+            session.execute(insert(USERS), rows)
+            keys = [row["username_key"] for row in rows]
+            user_ids.update(
+                (key, user_id)
+                for user_id, key in session.execute(
+                    select(User.id, User.username_key).where(User.username_key.in_(keys))
+                )
             )
-            user_ids.update({key: user_id for user_id, key in result})
         memberships = [
             {"org_id": org_id, "user_id": user_ids[key], "role": role, "username_key": key}
             for key, user in planned.items()
             for org_id, role in user.memberships.items()
         ]
         for start in range(0, len(memberships), INSERT_BATCH):
-            session.execute(insert(Membership), memberships[start : start + INSERT_BATCH])
+            session.execute(insert(MEMBERSHIPS), memberships[start : start + INSERT_BATCH])
         return ImportSummary(users=len(users), memberships=len(memberships))

@@ -38,6 +38,8 @@ _ZERO_WIDTH_JOINER = "\u200d"  # joins emoji sequences; harmless on screen
 def is_printable(text: str) -> bool:
     """No control, format (bidi overrides among them), private or unassigned characters,
     and no line or paragraph separators."""
+    if text.isascii():  # the common case, decided in C: only ASCII controls are unprintable
+        return text.isprintable()
     return all(
         ch == _ZERO_WIDTH_JOINER or unicodedata.category(ch) not in _UNPRINTABLE for ch in text
     )
