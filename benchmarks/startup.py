@@ -1,0 +1,154 @@
+"""Start-up: from launch until the sign-in screen is drawn, in a real pseudo-terminal.
+
+Each run starts a process on a new 80x24 pseudo-terminal and reads what it writes until the
+text "Username" appears: the moment a person sees the sign-in form. The anchor is a minimal
+Textual app (a Label "Username" and an Input) launched the same way. The three launches
+alternate, round after round, so a busy machine slows all of them alike; medians are
+compared.
+
+    python benchmarks/startup.py [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import select
+import struct
+import subprocess
+import sys
+import termios
+import time
+
+from _common import (
+    ROOT,
+    Scratch,
+    median,
+    ms,
+    percentile,
+    print_header,
+    print_table,
+    ratio,
+    scratch,
+    verdict,
+)
+
+GOAL = 1.15
+MARKER = b"Username"
+TIMEOUT = 30.0
+
+
+def _take_terminal() -> None:
+    """In the child: make the pseudo-terminal the controlling terminal, as a shell would."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def time_to_marker(argv: list[str], env: dict[str, str]) -> float:
+    """Seconds from launching ``argv`` on a new 80x24 pty until it writes the marker."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    start = time.perf_counter()
+    child = subprocess.Popen(
+        argv,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+        preexec_fn=_take_terminal,
+    )
+    os.close(slave)
+    seen = b""
+    try:
+        while True:
+            left = TIMEOUT - (time.perf_counter() - start)
+            if left <= 0:
+                raise RuntimeError(f"{argv[1:]} did not draw {MARKER!r} in {TIMEOUT:.0f} s")
+            ready, _, _ = select.select([master], [], [], left)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the child closed the terminal
+                chunk = b""
+            if not chunk:
+                raise RuntimeError(f"{argv[1:]} exited before drawing: {seen[-500:]!r}")
+            seen = seen[-len(MARKER) :] + chunk
+            if MARKER in seen:
+                return time.perf_counter() - start
+    finally:
+        child.kill()
+        child.wait()
+        os.close(master)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15, help="launches of each kind")
+    args = parser.parse_args()
+    print_header(
+        "Start-up: launch until the sign-in screen is drawn (80x24 pty)",
+        "python benchmarks/startup.py" + (f" --rounds {args.rounds}" if args.rounds != 15 else ""),
+    )
+    python = sys.executable
+    with scratch() as space:
+        existing = space.db("existing.db")
+        subprocess.run(
+            [python, "-m", "tui_portal", "--db", str(existing), "init"],
+            env=space.env,
+            check=True,
+            capture_output=True,
+        )
+        launches = {
+            "minimal Textual app (anchor)": lambda _n: [
+                python,
+                str(ROOT / "benchmarks" / "minimal_app.py"),
+            ],
+            "portal, existing database": lambda _n: [
+                python,
+                "-m",
+                "tui_portal",
+                "--db",
+                str(existing),
+            ],
+            "portal, first launch (new database)": lambda n: [
+                python,
+                "-m",
+                "tui_portal",
+                "--db",
+                str(space.db(f"new-{n}.db")),
+            ],
+        }
+        times: dict[str, list[float]] = {name: [] for name in launches}
+        for argv in launches.values():  # warm the file cache and compiled modules
+            time_to_marker(argv(-1), space.env)
+        for n in range(args.rounds):
+            for name, argv in launches.items():
+                times[name].append(time_to_marker(argv(n), space.env))
+        report(times, space)
+
+
+def report(times: dict[str, list[float]], space: Scratch) -> None:
+    anchor = median(times["minimal Textual app (anchor)"])
+    rows = []
+    for name, values in times.items():
+        met = median(values) <= anchor * GOAL
+        rows.append(
+            [
+                name,
+                ms(median(values)),
+                ms(min(values)),
+                ms(percentile(values, 0.9)),
+                ratio(median(values), anchor),
+                "" if "anchor" in name else f"≤ {GOAL:.2f}x: {verdict(met)}",
+            ]
+        )
+    print(f"{len(next(iter(times.values())))} launches of each, alternating")
+    print()
+    print_table(["launch", "median", "min", "p90", "ratio to anchor", "goal"], rows)
+
+
+if __name__ == "__main__":
+    main()
