@@ -304,6 +304,8 @@ def main(argv: list[str] | None = None, entry: click.Command = cli) -> None:
         fail(error.format_message(), error.exit_code)
     except known_errors() as error:
         fail(str(error))
+    except UnicodeError:  # bytes that are not UTF-8 in an argument or on standard input
+        fail("the input is not valid UTF-8 text")
     except OSError as error:
         fail(f"{error.strerror or error}")
     except Exception as error:

@@ -44,6 +44,8 @@ class Passwords:
             self._hasher.verify(stored_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return PasswordCheck(matched=False)
+        except UnicodeEncodeError:  # text that is not valid UTF-8 matches no password
+            return PasswordCheck(matched=False)
         if self._hasher.check_needs_rehash(stored_hash):
             return PasswordCheck(matched=True, new_hash=self._hasher.hash(password))
         return PasswordCheck(matched=True)

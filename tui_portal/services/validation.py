@@ -60,6 +60,8 @@ def check_password(password: str) -> str:
         raise InvalidInput(f"Passwords are {PASSWORD_MIN} to {PASSWORD_MAX} characters long")
     if any(unicodedata.category(ch) == "Cc" for ch in password):
         raise InvalidInput("Passwords cannot contain control characters")
+    if any(unicodedata.category(ch) == "Cs" for ch in password):
+        raise InvalidInput("Passwords must be valid UTF-8 text")
     return password
 
 
