@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -14,10 +15,19 @@ from tui_portal.services.errors import (
     NotFound,
     PermissionDenied,
 )
-from tui_portal.services.portal import Portal
+from tui_portal.services.portal import Portal, open_portal
 from tui_portal.services.results import Account
 
-from .support import OTHER_PASSWORD, PASSWORD, create_user, enrol
+from .support import (
+    OTHER_PASSWORD,
+    PASSWORD,
+    START,
+    cheap_passwords,
+    create_user,
+    enrol,
+    make_settings,
+    new_key,
+)
 
 
 @dataclass(frozen=True)
@@ -203,27 +213,46 @@ def test_manageable_organisations(portal: Portal, people: People) -> None:
     }
 
 
-@pytest.fixture
-def crowd(portal: Portal) -> tuple[int, int]:
-    """An organisation with members whose usernames, names and emails start differently."""
-    admin = create_user(portal, "root-admin", orgs={"Crowd": "admin"})
-    rows = [
-        ("amy", "Zoe Amsel", "zoe@example.org"),
-        ("Anna", "Bea Cole", "bea@example.org"),
-        ("bob", "Álvaro Díaz", "ALVARO@example.org"),
-        ("carl", "Carl Anders", "anders@example.org"),
-        ("dora", "Dora Eve", "dora@amsterdam.example"),
-        ("ed", "", ""),
-        ("zed", "zed", "zed@zed.example"),
-    ]
-    for username, name, email in rows:
-        create_user(portal, username, name=name, email=email, orgs={"Crowd": "member"})
-    # Someone outside the organisation who would match every filter.
-    create_user(
-        portal, "aaron", name="Aaron A", email="aaron@example.org", orgs={"Other": "member"}
+CROWD = [
+    ("amy", "Zoe Amsel", "zoe@example.org"),
+    ("Anna", "Bea Cole", "bea@example.org"),
+    ("bob", "Álvaro Díaz", "ALVARO@example.org"),
+    ("carl", "Carl Anders", "anders@example.org"),
+    ("dora", "Dora Eve", "dora@amsterdam.example"),
+    ("ed", "", ""),
+    ("zed", "zed", "zed@zed.example"),
+]
+
+
+@dataclass(frozen=True)
+class Crowd:
+    portal: Portal
+    admin_id: int
+    org_id: int
+
+
+@pytest.fixture(scope="module")
+def crowd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crowd]:
+    """An organisation whose members' usernames, names and emails start differently.
+
+    Shared by the read-only paging tests of this module.
+    """
+    path = tmp_path_factory.mktemp("crowd") / "crowd.db"
+    portal = open_portal(
+        make_settings(path, new_key()), clock=ManualClock(START), passwords=cheap_passwords()
     )
-    crowd_id = next(o.id for o in portal.directory.organisations() if o.name == "Crowd")
-    return admin.id, crowd_id
+    try:
+        admin = create_user(portal, "root-admin", orgs={"Crowd": "admin"})
+        for username, name, email in CROWD:
+            create_user(portal, username, name=name, email=email, orgs={"Crowd": "member"})
+        # Someone outside the organisation who would match every filter.
+        create_user(
+            portal, "aaron", name="Aaron A", email="aaron@example.org", orgs={"Other": "member"}
+        )
+        crowd_id = next(o.id for o in portal.directory.organisations() if o.name == "Crowd")
+        yield Crowd(portal, admin.id, crowd_id)
+    finally:
+        portal.close()
 
 
 @pytest.mark.parametrize(
@@ -247,21 +276,17 @@ def crowd(portal: Portal) -> tuple[int, int]:
     ],
 )
 def test_member_filter_is_a_case_insensitive_prefix(
-    portal: Portal, crowd: tuple[int, int], prefix: str, expected: list[str]
+    crowd: Crowd, prefix: str, expected: list[str]
 ) -> None:
-    admin_id, crowd_id = crowd
-    page = portal.directory.member_page(admin_id, crowd_id, prefix=prefix)
+    page = crowd.portal.directory.member_page(crowd.admin_id, crowd.org_id, prefix=prefix)
     assert [r.username for r in page.rows] == expected
     assert page.total == len(expected)
 
 
-def test_member_pages_are_windows_with_the_filtered_total(
-    portal: Portal, crowd: tuple[int, int]
-) -> None:
-    admin_id, crowd_id = crowd
+def test_member_pages_are_windows_with_the_filtered_total(crowd: Crowd) -> None:
+    directory, admin_id, crowd_id = crowd.portal.directory, crowd.admin_id, crowd.org_id
     pages = [
-        portal.directory.member_page(admin_id, crowd_id, offset=offset, limit=3)
-        for offset in (0, 3, 6, 9)
+        directory.member_page(admin_id, crowd_id, offset=offset, limit=3) for offset in (0, 3, 6, 9)
     ]
     assert [p.total for p in pages] == [8, 8, 8, 8]
     assert [[r.username for r in p.rows] for p in pages] == [
@@ -270,7 +295,7 @@ def test_member_pages_are_windows_with_the_filtered_total(
         ["root-admin", "zed"],
         [],
     ]
-    filtered = portal.directory.member_page(admin_id, crowd_id, prefix="a", offset=2, limit=2)
+    filtered = directory.member_page(admin_id, crowd_id, prefix="a", offset=2, limit=2)
     assert filtered.total == 4
     assert [r.username for r in filtered.rows] == ["bob", "carl"]
 
@@ -287,8 +312,9 @@ def test_member_pages_are_windows_with_the_filtered_total(
     ],
 )
 def test_member_page_refuses_bad_requests(
-    portal: Portal, crowd: tuple[int, int], prefix: str, offset: int, limit: int
+    crowd: Crowd, prefix: str, offset: int, limit: int
 ) -> None:
-    admin_id, crowd_id = crowd
     with pytest.raises(InvalidInput):
-        portal.directory.member_page(admin_id, crowd_id, prefix=prefix, offset=offset, limit=limit)
+        crowd.portal.directory.member_page(
+            crowd.admin_id, crowd.org_id, prefix=prefix, offset=offset, limit=limit
+        )

@@ -441,6 +441,12 @@ def test_bad_organisation_names_are_refused(
         (("user", "create", "", "--password-stdin"), PASSWORD_LINE, "Usernames"),
         (("user", "create", "bøb", "--password-stdin"), PASSWORD_LINE, "Usernames"),
         (("user", "create", "bob", "--email", "nope", "--password-stdin"), PASSWORD_LINE, "email"),
+        # Bytes that are not UTF-8 arrive as surrogate escapes, in arguments and on stdin.
+        (("user", "disable-mfa", "\udcff"), "", "UTF-8"),
+        (("user", "list", "--org", "\udcff"), "", "UTF-8"),
+        (("audit", "--org", "Acme\udcff"), "", "UTF-8"),
+        (("org", "add-member", "Acme", "al\udcffce"), "", "UTF-8"),
+        (("user", "create", "bob", "--password-stdin"), "abcdefgh\udcff\n", "UTF-8"),
         (("frobnicate",), "", "No such command"),
         (("user", "frobnicate"), "", "No such command"),
         (("org", "create"), "", "Missing argument"),

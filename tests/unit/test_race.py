@@ -1,0 +1,63 @@
+"""Two OS processes submit the same valid code at the same moment: exactly one signs in."""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+from pathlib import Path
+
+from tui_portal.services.audit import Event
+from tui_portal.services.clock import ManualClock
+from tui_portal.services.portal import Portal
+
+from .race_worker import submit_codes
+from .support import PASSWORD, code_now, create_user, enrol
+
+ROUNDS = 6
+PROCESSES = 2
+
+
+def test_a_code_raced_by_two_processes_signs_in_exactly_once(
+    portal: Portal, clock: ManualClock, db_path: Path, key: str
+) -> None:
+    alice = create_user(portal, "alice")
+    secret = enrol(portal, clock, alice.id)
+    rounds: list[tuple[float, str]] = []
+    for _ in range(ROUNDS):
+        rounds.append((clock.now.timestamp(), code_now(secret, clock)))
+        clock.advance(30)
+    trail_before = len(portal.audit.trail())
+
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(PROCESSES)
+    results = context.Queue()
+    workers = [
+        context.Process(
+            target=submit_codes,
+            args=(str(db_path), key, "alice", PASSWORD, rounds, barrier, results),
+        )
+        for _ in range(PROCESSES)
+    ]
+    for worker in workers:
+        worker.start()
+    outcomes: dict[int, list[str]] = {n: [] for n in range(ROUNDS)}
+    try:
+        for _ in range(ROUNDS * PROCESSES):
+            number, outcome = results.get(timeout=120)
+            outcomes[number].append(outcome)
+    except queue.Empty:
+        barrier.abort()
+        raise
+    finally:
+        for worker in workers:
+            worker.join(timeout=60)
+            if worker.is_alive():
+                worker.kill()
+                worker.join()
+    assert [w.exitcode for w in workers] == [0] * PROCESSES
+    for number in range(ROUNDS):
+        assert sorted(outcomes[number]) == ["invalid code", "signed in"], (number, outcomes)
+
+    events = [r.event for r in portal.audit.trail()[trail_before:]]
+    assert events.count(Event.SIGN_IN_SUCCEEDED) == ROUNDS
+    assert events.count(Event.MFA_CODE_REPLAYED) == ROUNDS
