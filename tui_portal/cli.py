@@ -26,7 +26,9 @@ EXIT_USAGE = 2
 
 def fail(message: str, code: int = EXIT_USER_ERROR) -> NoReturn:
     """Print one ``error:`` line and leave."""
-    click.echo(f"error: {message}", err=True)
+    # Driver messages (libpq's among them) can span lines; the contract is one line.
+    one_line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    click.echo(f"error: {one_line}", err=True)
     sys.exit(code)
 
 

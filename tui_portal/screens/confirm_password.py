@@ -18,6 +18,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from tui_portal.screens.service_calls import ServiceCalls
 from tui_portal.services.errors import IncorrectPassword, PortalError
+from tui_portal.widgets.status_line import StatusLine, Tone
 
 if TYPE_CHECKING:
     from tui_portal.services.portal import Portal
@@ -58,14 +59,6 @@ class ConfirmPasswordModal(ServiceCalls, ModalScreen[Any]):
         margin: 1 0;
         color: $text-muted;
     }
-    ConfirmPasswordModal #confirm-message {
-        height: auto;
-        min-height: 1;
-        color: $text-muted;
-    }
-    ConfirmPasswordModal #confirm-message.error {
-        color: $text-error;
-    }
     ConfirmPasswordModal #confirm-buttons {
         height: auto;
         align-horizontal: right;
@@ -93,7 +86,7 @@ Before MFA is disabled, or a device replaced, type **your own** password and pre
             yield Static(self._purpose, id="confirm-purpose", markup=False)
             yield Label("Password")
             yield Input(id="confirm-password", password=True, max_length=256)
-            yield Static("", id="confirm-message", markup=False)
+            yield StatusLine(id="confirm-message")
             with Horizontal(id="confirm-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Confirm", id="confirm", variant="error")
@@ -116,7 +109,7 @@ Before MFA is disabled, or a device replaced, type **your own** password and pre
             self._say("Incorrect password")
             return
         self._set_busy(True)
-        self._say("Checking…", error=False)
+        self._say("Checking…", "info")
         action = self._action
         self.call_service(lambda portal: action(portal, password), self._done, self._failed)
 
@@ -141,7 +134,5 @@ Before MFA is disabled, or a device replaced, type **your own** password and pre
         self.query_one("#confirm-password", Input).disabled = busy
         self.query_one("#confirm", Button).disabled = busy
 
-    def _say(self, message: str, *, error: bool = True) -> None:
-        status = self.query_one("#confirm-message", Static)
-        status.update(message)
-        status.set_class(error, "error")
+    def _say(self, message: str, tone: Tone = "error") -> None:
+        self.query_one(StatusLine).say(message, tone)

@@ -22,6 +22,7 @@ from tui_portal.security.totp import group_secret
 from tui_portal.services.errors import InvalidCode, PortalError
 from tui_portal.services.results import Account, Enrolment
 from tui_portal.widgets.qr import QrCode
+from tui_portal.widgets.status_line import StatusLine, Tone
 from tui_portal.widgets.top_bar import TopBar
 
 
@@ -74,20 +75,23 @@ new code.
                 yield Label("Authenticator code", id="code-label")
                 yield Input(id="authenticator-code", max_length=16, placeholder="6 digits")
                 yield Button("Submit", id="submit", variant="primary")
-                yield Static("", id="enrol-message", markup=False)
+                yield StatusLine(id="enrol-message")
         yield Footer()
 
     @on(Input.Submitted, "#authenticator-code")
     @on(Button.Pressed, "#submit")
     def _submit(self) -> None:
-        if self._busy or self._done:
+        if self._done:  # the button now reads "Back to profile"
+            self.dismiss(None)
+            return
+        if self._busy:
             return
         code = self.query_one("#authenticator-code", Input).value.replace(" ", "")
         if not (len(code) == 6 and code.isascii() and code.isdigit()):
             self._say("Invalid MFA code: the authenticator code is 6 digits")
             return
         self._set_busy(True)
-        self._say("Checking…", error=False)
+        self._say("Checking…", "info")
         enrolment = self._enrolment
         account = self.portal_app.account
         assert account is not None
@@ -106,8 +110,7 @@ new code.
         submit.label = "Back to profile"
         submit.disabled = False
         submit.focus()
-        self._say("MFA is now enabled", error=False)
-        self.query_one("#enrol-message").add_class("success")
+        self._say("MFA is now enabled", "success")
 
     def _failed(self, error: PortalError) -> None:
         self._set_busy(False)
@@ -118,11 +121,6 @@ new code.
         if isinstance(error, InvalidCode) and error.clock_hint:
             message = f"{message}. {error.clock_hint}"
         self._say(message)
-
-    @on(Button.Pressed, "#submit")
-    def _back_when_done(self) -> None:
-        if self._done:
-            self.dismiss(None)
 
     def action_copy_key(self) -> None:
         """Copy the key to the clipboard (terminals that support OSC 52)."""
@@ -139,7 +137,5 @@ new code.
         self.query_one("#authenticator-code", Input).disabled = busy
         self.query_one("#submit", Button).disabled = busy
 
-    def _say(self, message: str, *, error: bool = True) -> None:
-        status = self.query_one("#enrol-message", Static)
-        status.update(message)
-        status.set_class(error, "error")
+    def _say(self, message: str, tone: Tone = "error") -> None:
+        self.query_one(StatusLine).say(message, tone)

@@ -15,6 +15,7 @@ from tui_portal.screens.service_calls import ServiceCalls
 from tui_portal.screens.sign_in import with_organisations
 from tui_portal.services.errors import PortalError
 from tui_portal.services.results import CodeRequired, Organisation, SignInStep
+from tui_portal.widgets.status_line import StatusLine, Tone
 
 
 class MfaCodeScreen(ServiceCalls, Screen[None]):
@@ -50,7 +51,7 @@ manager to disable MFA for you; then sign in with your password and enrol again.
             yield Static("Enter the 6-digit code from your authenticator app.", classes="hint")
             yield Input(id="code", max_length=16, placeholder="123456")
             yield Button("Verify", id="verify", variant="primary")
-            yield Static("", id="message", markup=False)
+            yield StatusLine(id="message")
         yield Footer()
 
     @on(Input.Submitted, "#code")
@@ -63,7 +64,7 @@ manager to disable MFA for you; then sign in with your password and enrol again.
             self._say("Invalid MFA code: codes are 6 digits")
             return
         self._set_busy(True)
-        self._say("Checking…", error=False)
+        self._say("Checking…", "info")
         token = self._pending.token
         self.call_service(
             lambda portal: with_organisations(portal, portal.sign_in.verify_code(token, code)),
@@ -90,10 +91,8 @@ manager to disable MFA for you; then sign in with your password and enrol again.
         self.query_one("#code", Input).disabled = busy
         self.query_one("#verify", Button).disabled = busy
 
-    def _say(self, message: str, *, error: bool = True) -> None:
-        status = self.query_one("#message", Static)
-        status.update(message)
-        status.set_class(error, "error")
+    def _say(self, message: str, tone: Tone = "error") -> None:
+        self.query_one(StatusLine).say(message, tone)
 
     def action_back(self) -> None:
         """Give up this sign-in and return to the sign-in screen."""

@@ -11,11 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Static
+from textual.widgets import Button, DataTable, Footer, Input, Label
 
 from tui_portal.screens.service_calls import ServiceCalls
 from tui_portal.services.errors import PortalError
 from tui_portal.services.results import Organisation, SignedIn, SignInStep
+from tui_portal.widgets.status_line import StatusLine, Tone
 
 if TYPE_CHECKING:
     from tui_portal.services.portal import Portal
@@ -72,7 +73,7 @@ to disable MFA for you; then sign in with your password alone and enrol again.
                 compact=True,
             )
             yield Button("Sign in", id="sign-in", variant="primary", compact=True)
-            yield Static("", id="message", markup=False)
+            yield StatusLine(id="message")
         if isinstance(app, PortalApp) and app.demo_accounts:
             with Center(), Vertical(id="demo-box") as demo:
                 demo.border_title = "Demo accounts"
@@ -105,7 +106,7 @@ to disable MFA for you; then sign in with your password alone and enrol again.
             self._say("Invalid username or password")
             return
         self._set_busy(True)
-        self._say("Signing in…", error=False)
+        self._say("Signing in…", "info")
         self.call_service(
             lambda portal: with_organisations(portal, portal.sign_in.sign_in(username, password)),
             self._signed_in,
@@ -149,10 +150,8 @@ to disable MFA for you; then sign in with your password alone and enrol again.
         self.query_one("#username", Input).disabled = busy
         self.query_one("#password", Input).disabled = busy
 
-    def _say(self, message: str, *, error: bool = True) -> None:
-        status = self.query_one("#message", Static)
-        status.update(message)
-        status.set_class(error, "error")
+    def _say(self, message: str, tone: Tone = "error") -> None:
+        self.query_one(StatusLine).say(message, tone)
 
     def action_clear(self) -> None:
         """Clear both fields and start again."""

@@ -64,35 +64,31 @@ class MembersTable(DataTable[Text]):
         on_last_row = self.cursor_row >= self.row_count - 1
         return on_last_row and self.page_offset + self.row_count < self.page_total
 
-    def action_cursor_down(self) -> None:
-        if (
-            self.cursor_row >= self.row_count - 1
-            and self.page_offset + self.row_count < self.page_total
-        ):
+    def _turn_page(self, forward: bool) -> bool:
+        """At the end of the page, ask for the next (or previous) one; say if it did."""
+        if forward and self._at_last_row_with_more:
             self.post_message(self.PageWanted(self.page_offset + self.row_count, False))
-            return
-        super().action_cursor_down()
+            return True
+        if not forward and self.cursor_row <= 0 and self.page_offset > 0:
+            self.post_message(self.PageWanted(max(0, self.page_offset - PAGE_SIZE), True))
+            return True
+        return False
+
+    def action_cursor_down(self) -> None:
+        if not self._turn_page(forward=True):
+            super().action_cursor_down()
 
     def action_cursor_up(self) -> None:
-        if self.cursor_row <= 0 and self.page_offset > 0:
-            self.post_message(self.PageWanted(max(0, self.page_offset - PAGE_SIZE), True))
-            return
-        super().action_cursor_up()
+        if not self._turn_page(forward=False):
+            super().action_cursor_up()
 
     def action_page_down(self) -> None:
-        if (
-            self.cursor_row >= self.row_count - 1
-            and self.page_offset + self.row_count < self.page_total
-        ):
-            self.post_message(self.PageWanted(self.page_offset + self.row_count, False))
-            return
-        super().action_page_down()
+        if not self._turn_page(forward=True):
+            super().action_page_down()
 
     def action_page_up(self) -> None:
-        if self.cursor_row <= 0 and self.page_offset > 0:
-            self.post_message(self.PageWanted(max(0, self.page_offset - PAGE_SIZE), True))
-            return
-        super().action_page_up()
+        if not self._turn_page(forward=False):
+            super().action_page_up()
 
     def action_first_member(self) -> None:
         """Jump to the first member."""
