@@ -483,6 +483,25 @@ def test_an_unreachable_database_is_one_line(run: Run, db: str) -> None:
     assert "database" in line
 
 
+def test_a_multi_line_driver_message_is_still_one_line(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui_portal.data.engine import DatabaseError
+
+    def refuse(*args: object, **kwargs: object) -> Portal:
+        raise DatabaseError(
+            "cannot open database postgresql://db/x: connection refused\n"
+            "\tIs the server running on that host and accepting TCP/IP connections?\n"
+        )
+
+    monkeypatch.setattr(portal_module, "open_portal", refuse)
+    line = one_error_line(run("org", "list"))
+    assert line == (
+        "error: cannot open database postgresql://db/x: connection refused "
+        "Is the server running on that host and accepting TCP/IP connections?"
+    )
+
+
 def test_a_database_path_inside_a_file_or_naming_a_folder(run: Run, home: Path) -> None:
     (home / "plain-file").write_text("not a folder")
     line = one_error_line(run("--db", "plain-file/portal.db", "init"))
