@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sqlite3
 import stat
 import sys
@@ -24,7 +25,7 @@ from tui_portal.services.clock import ManualClock
 from tui_portal.services.portal import Portal, open_portal
 from tui_portal.services.results import SignedIn
 
-from .support import START, cheap_hasher, cheap_passwords, enrol, new_key
+from .support import OPERATOR, START, cheap_hasher, cheap_passwords, enrol, new_key
 
 PASSWORD_LINE = "cli password one\n"
 PASSWORD = PASSWORD_LINE.rstrip("\n")
@@ -130,11 +131,24 @@ def count(db: Path, table: str) -> int:
 
 
 @pytest.fixture
-def seeded(run: Run) -> None:
-    ok(run("org", "create", "Acme"))
-    ok(run("org", "create", "Beta"))
-    ok(run("user", "create", "alice", "--name", "Alice A", "--password-stdin", stdin=PASSWORD_LINE))
-    ok(run("org", "add-member", "Acme", "alice", "--admin"))
+def seeded(run: Run, default_db: Path, schema_template: bytes) -> None:
+    """Acme and Beta, and alice (admin of Acme) in the default database.
+
+    Written through the services the command line uses, onto a copy of the migrated
+    template; the commands themselves are exercised by the tests.
+    """
+    default_db.parent.mkdir(parents=True)
+    descriptor = os.open(default_db, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(schema_template)
+    portal = open_portal(resolve_settings(), passwords=cheap_passwords())
+    try:
+        portal.directory.create_organisation("Acme", actor=OPERATOR)
+        portal.directory.create_organisation("Beta", actor=OPERATOR)
+        portal.directory.create_user("alice", PASSWORD, actor=OPERATOR, name="Alice A")
+        portal.directory.add_member("Acme", "alice", "admin", actor=OPERATOR)
+    finally:
+        portal.close()
 
 
 # -- success --------------------------------------------------------------------------
