@@ -81,7 +81,7 @@ def test_no_secret_password_or_code_on_disk_or_in_the_trail(
     trail = " ".join(
         f"{r.at} {r.event} {r.actor} {r.target} {r.org} {r.detail}" for r in portal.audit.trail()
     )
-    for value in (
+    for text_value in (
         enrolment.secret,
         replacement.secret,
         PASSWORD,
@@ -89,7 +89,7 @@ def test_no_secret_password_or_code_on_disk_or_in_the_trail(
         sign_in_code,
         "135791",
     ):
-        assert value not in trail
+        assert text_value not in trail
 
     # After a checkpoint everything is in the main file; still nothing.
     portal.close()
