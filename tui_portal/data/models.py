@@ -55,6 +55,13 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def key_string(length: int) -> String:
+    """A case-folded key column. Keys compare code point by code point on every database, as
+    SQLite does, so prefix ranges and username order never depend on a PostgreSQL server's
+    locale (whose collation would, for one, sort "é" and "e" together)."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
 class Base(DeclarativeBase):
     """Declarative base with a naming convention, so migrations name constraints the same way."""
 
@@ -68,7 +75,7 @@ class Organisation(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
-    name_key: Mapped[str] = mapped_column(String(100), unique=True)
+    name_key: Mapped[str] = mapped_column(key_string(100), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -79,11 +86,11 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
-    username_key: Mapped[str] = mapped_column(String(64), unique=True)
+    username_key: Mapped[str] = mapped_column(key_string(64), unique=True)
     name: Mapped[str] = mapped_column(String(100), default="")
-    name_key: Mapped[str] = mapped_column(String(100), default="", index=True)
+    name_key: Mapped[str] = mapped_column(key_string(100), default="", index=True)
     email: Mapped[str] = mapped_column(String(254), default="")
-    email_key: Mapped[str] = mapped_column(String(254), default="", index=True)
+    email_key: Mapped[str] = mapped_column(key_string(254), default="", index=True)
     password_hash: Mapped[str] = mapped_column(Text)
     is_account_manager: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -106,7 +113,7 @@ class Membership(Base):
     role: Mapped[str] = mapped_column(String(16))
     # A copy of the member's case-folded username, so that one organisation's members are
     # listed in order straight from one index, without visiting the whole organisation.
-    username_key: Mapped[str] = mapped_column(String(64))
+    username_key: Mapped[str] = mapped_column(key_string(64))
 
     user: Mapped[User] = relationship(back_populates="memberships")
     organisation: Mapped[Organisation] = relationship()
