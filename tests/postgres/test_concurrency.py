@@ -1,0 +1,101 @@
+"""Two OS processes on one PostgreSQL database, as two app hosts would be: a code raced by
+both signs in exactly once, and failures recorded by both at once are all counted."""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from tui_portal.data.engine import make_session_factory
+from tui_portal.security import totp
+from tui_portal.services.audit import Event
+from tui_portal.services.clock import ManualClock
+from tui_portal.services.portal import Portal
+from tui_portal.services.throttling import ThrottleStore
+
+from .support import OPERATOR, START, code_at
+from .workers import record_failures, submit_codes
+
+PROCESSES = 2
+ROUNDS = 6
+FAILURES_EACH = 40
+PASSWORD = "correct horse battery"
+WAIT_SECONDS = 120
+
+
+def run_twins(target: Callable[..., None], args: Sequence[Any], expected: int) -> list[Any]:
+    """Run ``target`` in two spawned processes sharing a barrier and a result queue (the
+    last two arguments), and collect ``expected`` results."""
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(PROCESSES)
+    results = context.Queue()
+    workers = [
+        context.Process(target=target, args=(*args, barrier, results)) for _ in range(PROCESSES)
+    ]
+    for worker in workers:
+        worker.start()
+    collected: list[Any] = []
+    try:
+        for _ in range(expected):
+            collected.append(results.get(timeout=WAIT_SECONDS))
+    except queue.Empty:
+        barrier.abort()
+        raise
+    finally:
+        for worker in workers:
+            worker.join(timeout=60)
+            if worker.is_alive():
+                worker.kill()
+                worker.join()
+    assert [w.exitcode for w in workers] == [0] * PROCESSES
+    return collected
+
+
+def test_a_code_raced_by_two_processes_signs_in_exactly_once(
+    pg_portal: Portal, clock: ManualClock, pg_url: str, key: str, tmp_path: Path
+) -> None:
+    alice = pg_portal.directory.create_user("alice", PASSWORD, actor=OPERATOR)
+    enrolment = pg_portal.mfa.start_enrolment(alice.id)
+    pg_portal.mfa.confirm_enrolment(
+        alice.id, enrolment.credential_id, code_at(enrolment.secret, clock())
+    )
+    clock.advance(totp.STEP_SECONDS)
+    rounds: list[tuple[float, str]] = []
+    for _ in range(ROUNDS):
+        rounds.append((clock().timestamp(), code_at(enrolment.secret, clock())))
+        clock.advance(totp.STEP_SECONDS)
+    trail_before = len(pg_portal.audit.trail())
+
+    outcomes: dict[int, list[str]] = {n: [] for n in range(ROUNDS)}
+    for number, outcome in run_twins(
+        submit_codes,
+        (pg_url, key, str(tmp_path), "alice", PASSWORD, rounds),
+        ROUNDS * PROCESSES,
+    ):
+        outcomes[number].append(outcome)
+    for number in range(ROUNDS):
+        assert sorted(outcomes[number]) == ["invalid code", "signed in"], (number, outcomes)
+
+    events = [r.event for r in pg_portal.audit.trail()[trail_before:]]
+    assert events.count(Event.SIGN_IN_SUCCEEDED) == ROUNDS
+    assert events.count(Event.MFA_CODE_REPLAYED) == ROUNDS
+
+
+def test_failures_recorded_by_two_processes_at_once_are_all_counted(
+    pg_portal: Portal, pg_url: str
+) -> None:
+    reports = run_twins(
+        record_failures, (pg_url, "mallory", START.timestamp(), FAILURES_EACH), PROCESSES
+    )
+    assert [recorded for recorded, _began, _ended in reports] == [FAILURES_EACH] * PROCESSES
+    (_, first_began, first_ended), (_, second_began, second_ended) = reports
+    assert first_began < second_ended and second_began < first_ended  # they overlapped
+    state = ThrottleStore(make_session_factory(pg_portal.engine), ManualClock(START)).state(
+        "mallory"
+    )
+    assert state.failures == PROCESSES * FAILURES_EACH
+    assert state.window_failures == PROCESSES * FAILURES_EACH
+    assert state.window_started_at == START

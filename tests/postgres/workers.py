@@ -1,0 +1,82 @@
+"""Separate OS processes that act on one PostgreSQL database at the same moment as their twin.
+
+Kept apart from the test modules so that a spawned process imports only what it needs.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tui_portal.data.engine import make_engine, make_session_factory
+from tui_portal.services.clock import ManualClock
+from tui_portal.services.errors import InvalidCode
+from tui_portal.services.results import CodeRequired
+from tui_portal.services.throttling import ThrottleStore
+
+from .support import open_on
+
+BARRIER_TIMEOUT = 60
+
+
+def submit_codes(
+    url: str,
+    key: str,
+    folder: str,
+    username: str,
+    password: str,
+    rounds: list[tuple[float, str]],
+    barrier: Any,
+    results: Any,
+) -> None:
+    """For each (moment, code): sign in, wait for the twin, submit the code, report."""
+    clock = ManualClock(datetime.fromtimestamp(rounds[0][0], UTC))
+    portal = open_on(url, key, clock, Path(folder))
+    try:
+        for number, (moment, code) in enumerate(rounds):
+            clock.now = datetime.fromtimestamp(moment, UTC)
+            outcome = "not started"
+            try:
+                step = portal.sign_in.sign_in(username, password)
+                assert isinstance(step, CodeRequired)
+            except Exception as error:
+                step = None
+                outcome = f"sign-in failed: {error.__class__.__name__}: {error}"
+            barrier.wait(timeout=BARRIER_TIMEOUT)  # both submit at the same moment
+            if step is not None:
+                try:
+                    portal.sign_in.verify_code(step.token, code)
+                    outcome = "signed in"
+                except InvalidCode:
+                    outcome = "invalid code"
+                except Exception as error:
+                    outcome = f"error: {error.__class__.__name__}: {error}"
+            results.put((number, outcome))
+            barrier.wait(timeout=BARRIER_TIMEOUT)  # both done before the next round
+    finally:
+        portal.close()
+
+
+def record_failures(
+    url: str, subject: str, moment: float, count: int, barrier: Any, results: Any
+) -> None:
+    """Record ``count`` failures for ``subject``, starting when the twin does."""
+    engine = make_engine(url)
+    try:
+        store = ThrottleStore(
+            make_session_factory(engine), ManualClock(datetime.fromtimestamp(moment, UTC))
+        )
+        with engine.connect():  # connect before the start, so both begin at once
+            pass
+        barrier.wait(timeout=BARRIER_TIMEOUT)
+        recorded, began = 0, time.monotonic()
+        try:
+            for _ in range(count):
+                store.record_failure(subject)
+                recorded += 1
+        finally:
+            results.put((recorded, began, time.monotonic()))
+    finally:
+        engine.dispose()
