@@ -33,6 +33,13 @@ def ensure_schema(engine: Engine) -> None:
     head = head_revision()
     try:
         with engine.begin() as connection:
+            if MigrationContext.configure(connection).get_current_revision() == head:
+                return
+        with engine.begin() as connection:
+            if connection.dialect.name == "sqlite":
+                # Processes opening a new database at once take turns: one migrates while
+                # holding the write lock, and the others then find the schema current.
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
             current = MigrationContext.configure(connection).get_current_revision()
             if current == head:
                 return

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tui_portal.config import Settings
@@ -54,12 +54,15 @@ class Portal:
 
 def check_key(sessions: sessionmaker[Session], box: SecretBox, settings: Settings) -> None:
     """Remember the key's fingerprint on first use; afterwards refuse any other key."""
-    with sessions.begin() as session:
-        stored = session.get(PortalMeta, KEY_FINGERPRINT)
-        if stored is None:
-            session.add(PortalMeta(key=KEY_FINGERPRINT, value=box.fingerprint))
-        elif not box.matches_fingerprint(stored.value):
-            raise SecretKeyError(describe_mismatch(settings.key_source))
+    try:
+        with sessions.begin() as session:
+            stored = session.get(PortalMeta, KEY_FINGERPRINT)
+            if stored is None:
+                session.add(PortalMeta(key=KEY_FINGERPRINT, value=box.fingerprint))
+            elif not box.matches_fingerprint(stored.value):
+                raise SecretKeyError(describe_mismatch(settings.key_source))
+    except IntegrityError:  # another process remembered its key first: compare with that
+        check_key(sessions, box, settings)
 
 
 def open_portal(
