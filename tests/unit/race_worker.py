@@ -56,3 +56,15 @@ def submit_codes(
             barrier.wait(timeout=BARRIER_TIMEOUT)  # both done before the next round
     finally:
         portal.close()
+
+
+def open_when_ready(db_paths: list[str], key: str, barrier: Any, results: Any) -> None:
+    """Open (and so create and migrate) each new database at the same moment as the others."""
+    for db_path in db_paths:
+        barrier.wait(timeout=BARRIER_TIMEOUT)
+        try:
+            portal = open_portal(make_settings(Path(db_path), key), passwords=cheap_passwords())
+            portal.close()
+            results.put((db_path, "opened"))
+        except Exception as error:
+            results.put((db_path, f"error: {error.__class__.__name__}: {error}"))

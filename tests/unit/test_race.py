@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import multiprocessing
 import queue
+import stat
 from pathlib import Path
 
 from tui_portal.services.audit import Event
 from tui_portal.services.clock import ManualClock
 from tui_portal.services.portal import Portal
 
-from .race_worker import submit_codes
-from .support import PASSWORD, code_now, create_user, enrol
+from .race_worker import open_when_ready, submit_codes
+from .support import PASSWORD, code_now, create_user, enrol, new_key
 
 ROUNDS = 6
 PROCESSES = 2
@@ -61,3 +62,31 @@ def test_a_code_raced_by_two_processes_signs_in_exactly_once(
     events = [r.event for r in portal.audit.trail()[trail_before:]]
     assert events.count(Event.SIGN_IN_SUCCEEDED) == ROUNDS
     assert events.count(Event.MFA_CODE_REPLAYED) == ROUNDS
+
+
+def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path: Path) -> None:
+    # Every command creates or upgrades the schema on first use; several may start at once.
+    db_paths = [str(tmp_path / f"new-{attempt}.db") for attempt in range(4)]
+    key = new_key()
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(PROCESSES + 1)
+    results = context.Queue()
+    workers = [
+        context.Process(target=open_when_ready, args=(db_paths, key, barrier, results))
+        for _ in range(PROCESSES)
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        open_when_ready(db_paths, key, barrier, results)  # this process opens them too
+        outcomes = [results.get(timeout=120) for _ in range(len(db_paths) * (PROCESSES + 1))]
+    finally:
+        for worker in workers:
+            worker.join(timeout=60)
+            if worker.is_alive():
+                worker.kill()
+                worker.join()
+    assert [w.exitcode for w in workers] == [0] * PROCESSES
+    assert sorted(outcomes) == sorted((path, "opened") for path in db_paths * (PROCESSES + 1))
+    for path in db_paths:
+        assert stat.S_IMODE(Path(path).stat().st_mode) == 0o600
