@@ -161,6 +161,8 @@ def test_a_different_key_is_refused_with_a_clear_message(
     [
         ("abc", "not urlsafe base64"),
         ("not base64 at all é", "not urlsafe base64"),
+        ("!!!!" + encode_key(b"k" * 32)[4:], "not urlsafe base64"),
+        (encode_key(b"k" * 32) + "!", "not urlsafe base64"),
         (encode_key(b"k" * 16), "must be 32 bytes"),
         (encode_key(b"k" * 33), "must be 32 bytes"),
         ("", "must be 32 bytes"),

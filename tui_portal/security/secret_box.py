@@ -32,7 +32,7 @@ class SecretKeyError(Exception):
 def decode_key(text: str, where: str) -> bytes:
     """Decode a urlsafe-base64 key of exactly 32 bytes, or say clearly what is wrong."""
     try:
-        key = base64.urlsafe_b64decode(text.strip().encode("ascii"))
+        key = base64.b64decode(text.strip().encode("ascii"), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError, UnicodeEncodeError):
         raise SecretKeyError(f"the secrets key in {where} is not urlsafe base64") from None
     if len(key) != KEY_BYTES:
