@@ -9,15 +9,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from tui_portal.data.engine import make_session_factory
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+
+from tui_portal.data.engine import make_engine, make_session_factory
+from tui_portal.data.schema import head_revision
 from tui_portal.security import totp
 from tui_portal.services.audit import Event
 from tui_portal.services.clock import ManualClock
 from tui_portal.services.portal import Portal
 from tui_portal.services.throttling import ThrottleStore
 
-from .support import OPERATOR, START, code_at
-from .workers import record_failures, submit_codes
+from .support import OPERATOR, START, code_at, new_key
+from .workers import open_new_database, record_failures, submit_codes
 
 PROCESSES = 2
 ROUNDS = 6
@@ -26,14 +30,16 @@ PASSWORD = "correct horse battery"
 WAIT_SECONDS = 120
 
 
-def run_twins(target: Callable[..., None], args: Sequence[Any], expected: int) -> list[Any]:
-    """Run ``target`` in two spawned processes sharing a barrier and a result queue (the
-    last two arguments), and collect ``expected`` results."""
+def run_twins(
+    target: Callable[..., None], args: Sequence[Any], expected: int, processes: int = PROCESSES
+) -> list[Any]:
+    """Run ``target`` in spawned processes sharing a barrier and a result queue (the last
+    two arguments), and collect ``expected`` results."""
     context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(PROCESSES)
+    barrier = context.Barrier(processes)
     results = context.Queue()
     workers = [
-        context.Process(target=target, args=(*args, barrier, results)) for _ in range(PROCESSES)
+        context.Process(target=target, args=(*args, barrier, results)) for _ in range(processes)
     ]
     for worker in workers:
         worker.start()
@@ -50,7 +56,7 @@ def run_twins(target: Callable[..., None], args: Sequence[Any], expected: int) -
             if worker.is_alive():
                 worker.kill()
                 worker.join()
-    assert [w.exitcode for w in workers] == [0] * PROCESSES
+    assert [w.exitcode for w in workers] == [0] * processes
     return collected
 
 
@@ -99,3 +105,17 @@ def test_failures_recorded_by_two_processes_at_once_are_all_counted(
     assert state.failures == PROCESSES * FAILURES_EACH
     assert state.window_failures == PROCESSES * FAILURES_EACH
     assert state.window_started_at == START
+
+
+def test_hosts_opening_a_new_database_at_once_all_succeed(pg_url: str, tmp_path: Path) -> None:
+    """Every host creates the schema on first use; several starting together take turns."""
+    key = new_key()
+    outcomes = run_twins(open_new_database, (pg_url, key, str(tmp_path)), 3, processes=3)
+    assert outcomes == ["opened"] * 3
+    engine = make_engine(pg_url)
+    try:
+        with engine.connect() as connection:
+            assert MigrationContext.configure(connection).get_current_revision() == head_revision()
+            assert connection.execute(text("SELECT count(*) FROM portal_meta")).scalar_one() == 1
+    finally:
+        engine.dispose()

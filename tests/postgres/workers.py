@@ -80,3 +80,18 @@ def record_failures(
             results.put((recorded, began, time.monotonic()))
     finally:
         engine.dispose()
+
+
+def open_new_database(url: str, key: str, folder: str, barrier: Any, results: Any) -> None:
+    """Open the portal on a database that has no schema yet, when the others do."""
+    barrier.wait(timeout=BARRIER_TIMEOUT)
+    try:
+        portal = open_on(url, key, ManualClock(datetime.now(UTC)), Path(folder))
+    except Exception as error:
+        results.put(f"{error.__class__.__name__}: {error}")
+        return
+    try:
+        portal.directory.organisations()
+        results.put("opened")
+    finally:
+        portal.close()

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tui_portal.data.engine import DatabaseError, make_url_safe
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATION_LOCK = 0x7475692D706F7274  # PostgreSQL advisory lock key: "tui-port" in ASCII
 
 
 def _alembic_config() -> Config:
@@ -40,6 +41,9 @@ def ensure_schema(engine: Engine) -> None:
                 # Processes opening a new database at once take turns: one migrates while
                 # holding the write lock, and the others then find the schema current.
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
+            elif connection.dialect.name == "postgresql":
+                # The same on PostgreSQL, with a lock held until this transaction ends.
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
             current = MigrationContext.configure(connection).get_current_revision()
             if current == head:
                 return
