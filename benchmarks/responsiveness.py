@@ -1,0 +1,254 @@
+"""Responsiveness: the longest stall of the event loop during each procedure a person does.
+
+The real app runs over a real database with the real argon2id parameters, driven with
+Pilot; a 5 ms timer on the app's event loop records the longest gap between its ticks
+while each procedure runs. Anything that blocked the loop (argon2, a query, a slow render)
+shows up as a long gap. The anchor is the same timer while the app sits idle, which shows
+how steady the machine itself is.
+
+    python benchmarks/responsiveness.py [--members N] [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from _common import (
+    ADMIN,
+    ADMIN_PASSWORD,
+    ORG,
+    Scratch,
+    Ticker,
+    median,
+    ms,
+    open_portal_at,
+    print_header,
+    print_table,
+    ratio,
+    scratch,
+    seed_org,
+    verdict,
+)
+
+GOAL = 0.025
+SIZE = (80, 24)
+MFA_MEMBER = "mfa.member"
+MFA_MEMBER_PASSWORD = "a member's own password"
+TIMEOUT = 60.0
+IDLE_SECONDS = 2.0
+
+
+async def until(condition: Callable[[], Any], timeout: float = TIMEOUT) -> None:
+    """Wait, without blocking the event loop, until ``condition()`` holds."""
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the app did not get there in time")
+        await asyncio.sleep(0.002)
+
+
+class Session:
+    """The app, its pilot, the clock and the ticker, and the longest gap per procedure."""
+
+    def __init__(self, app: Any, pilot: Any, clock: Any, portal: Any) -> None:
+        self.app, self.pilot, self.clock, self.portal = app, pilot, clock, portal
+        self.ticker = Ticker(app)
+        self.gaps: dict[str, list[float]] = {}
+
+    async def measure(self, name: str, procedure: Callable[[], Awaitable[None]]) -> None:
+        """Run ``procedure`` and note the longest gap between ticks while it ran."""
+        await self.pilot.pause()
+        self.ticker.reset()
+        await procedure()
+        await asyncio.sleep(Ticker.INTERVAL * 2)  # let the last gap end
+        self.gaps.setdefault(name, []).append(self.ticker.longest)
+
+    def code(self, secret: str) -> str:
+        """The code an authenticator shows now."""
+        from tui_portal.security.totp import code_at_step, time_step
+
+        return code_at_step(secret, time_step(self.clock().timestamp()))
+
+    async def type(self, text: str) -> None:
+        await self.pilot.press(*text)
+
+
+def enrol_member(portal: Any, member_id: int, clock: Any) -> None:
+    """Give the member an authenticator, as if they had enrolled themselves."""
+    from tui_portal.security.totp import code_at_step, time_step
+
+    clock.advance(30)
+    enrolment = portal.mfa.start_enrolment(member_id)
+    code = code_at_step(enrolment.secret, time_step(clock().timestamp()))
+    portal.mfa.confirm_enrolment(member_id, enrolment.credential_id, code)
+
+
+async def one_round(s: Session, member_id: int) -> None:
+    """Every procedure once, from the sign-in screen back to it."""
+    from tui_portal.screens.confirm_password import ConfirmPasswordModal
+    from tui_portal.screens.enable_mfa import EnableMfaScreen
+    from tui_portal.screens.mfa_code import MfaCodeScreen
+    from tui_portal.screens.profile import ProfileScreen
+    from tui_portal.screens.users import UsersScreen
+
+    app = s.app
+
+    def account_mfa() -> bool:
+        return bool(app.account is not None and app.account.mfa_enabled)
+
+    async def sign_in_password() -> None:
+        await s.type(ADMIN)
+        await s.pilot.press("enter")
+        await s.type(ADMIN_PASSWORD)
+        await s.pilot.press("enter")
+
+    async def password_only() -> None:
+        await sign_in_password()
+        await until(lambda: isinstance(app.screen, ProfileScreen))
+
+    await s.measure("sign in (password, no MFA)", password_only)
+
+    secret = ""
+
+    async def enrol() -> None:
+        nonlocal secret
+        await s.pilot.press("e")
+        await until(lambda: isinstance(app.screen, EnableMfaScreen))
+        secret = app.screen.query_one("#secret-key").content.plain.replace(" ", "")
+        await s.type(s.code(secret))
+        await s.pilot.press("enter")
+        await until(account_mfa)
+        await s.pilot.press("enter")  # "Back to profile"
+        await until(lambda: isinstance(app.screen, ProfileScreen))
+
+    await s.measure("enrol MFA (QR code, then a code)", enrol)
+    app.sign_out()
+    await until(lambda: app.account is None and type(app.screen).__name__ == "SignInScreen")
+    s.clock.advance(30)
+
+    async def password_step() -> None:
+        await sign_in_password()
+        await until(lambda: isinstance(app.screen, MfaCodeScreen))
+
+    await s.measure("sign in with MFA: password step", password_step)
+
+    async def code_step() -> None:
+        await s.type(s.code(secret))
+        await s.pilot.press("enter")
+        await until(lambda: isinstance(app.screen, ProfileScreen))
+
+    await s.measure("sign in with MFA: confirm the code", code_step)
+
+    async def disable_own() -> None:
+        await s.pilot.press("d")
+        await until(lambda: isinstance(app.screen, ConfirmPasswordModal))
+        await s.type(ADMIN_PASSWORD)
+        await s.pilot.press("enter")
+        await until(lambda: not account_mfa() and isinstance(app.screen, ProfileScreen))
+
+    await s.measure("confirm password, disable own MFA", disable_own)
+
+    async def open_users() -> None:
+        await s.pilot.press("u")
+        await until(
+            lambda: (
+                isinstance(app.screen, UsersScreen) and app.screen.query_one("#members").row_count
+            )
+        )
+
+    await s.measure("open Users", open_users)
+
+    async def filter_members() -> None:
+        await s.pilot.press("slash")
+        await s.type("mfa.m")
+        table = app.screen.query_one("#members")
+        await until(lambda: table.row_count == 1)
+
+    await s.measure("filter the members (5 keys)", filter_members)
+
+    async def disable_member() -> None:
+        table = app.screen.query_one("#members")
+        await s.pilot.press("enter", "d")
+        await until(lambda: isinstance(app.screen, ConfirmPasswordModal))
+        await s.type(ADMIN_PASSWORD)
+        await s.pilot.press("enter")
+        await until(
+            lambda: (
+                isinstance(app.screen, UsersScreen) and str(table.get_cell_at((0, 4))) == "Disabled"
+            )
+        )
+
+    await s.measure("confirm password, disable a member's MFA", disable_member)
+
+    async def idle() -> None:
+        await asyncio.sleep(IDLE_SECONDS)
+
+    await s.measure("idle (anchor: the machine's own jitter)", idle)
+    await s.pilot.press("escape")
+    app.sign_out()
+    await until(lambda: app.account is None and type(app.screen).__name__ == "SignInScreen")
+    enrol_member(s.portal, member_id, s.clock)
+
+
+async def run(space: Scratch, rounds: int, members: int) -> dict[str, list[float]]:
+    from tui_portal.launch import make_app
+    from tui_portal.services.clock import ManualClock
+
+    db = space.db()
+    seed_org(space, db, members)
+    clock = ManualClock(datetime.now(UTC))
+    portal = open_portal_at(space, db, clock=clock)  # the real argon2id parameters
+    member = portal.directory.create_user(
+        MFA_MEMBER, MFA_MEMBER_PASSWORD, actor="operator:benchmark", name="Mfa Member"
+    )
+    portal.directory.add_member(ORG, MFA_MEMBER, "member", actor="operator:benchmark")
+    enrol_member(portal, member.id, clock)
+    app = make_app(space.settings(db), portal=portal, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: app._portal.done())
+        session = Session(app, pilot, clock, portal)
+        for _ in range(rounds):
+            await one_round(session, member.id)
+        session.ticker.stop()
+        return session.gaps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="times to do every procedure")
+    parser.add_argument("--members", type=int, default=100_000, help="members of the org")
+    args = parser.parse_args()
+    command = "python benchmarks/responsiveness.py"
+    if args.rounds != 3:
+        command += f" --rounds {args.rounds}"
+    if args.members != 100_000:
+        command += f" --members {args.members}"
+    print_header("Responsiveness: the longest event-loop gap of a 5 ms ticker", command)
+    with scratch() as space:
+        gaps = asyncio.run(run(space, args.rounds, args.members))
+    print(
+        f"{args.rounds} rounds, {args.members:,} members, {SIZE[0]}x{SIZE[1]}, real argon2id "
+        "parameters; each figure is the longest gap of any round (median of the rounds)"
+    )
+    print()
+    rows = []
+    for name, values in gaps.items():
+        worst = max(values)
+        rows.append(
+            [
+                name,
+                f"{ms(worst)} ({ms(median(values))})",
+                ratio(worst, GOAL),
+                "" if "anchor" in name else f"≤ {ms(GOAL)}: {verdict(worst <= GOAL)}",
+            ]
+        )
+    print_table(["procedure", "longest gap (median)", "ratio to 25 ms goal", "goal"], rows)
+
+
+if __name__ == "__main__":
+    main()
