@@ -93,6 +93,9 @@ class SignInService:
         self._lock = threading.Lock()
 
     def _check_throttle(self, subject: str, username: str) -> None:
+        """Refuse the attempt while the subject must wait. ``username`` is the account's own
+        name, or "" for an unknown one: what people type as a username is sometimes a
+        password, so unknown names never reach the audit trail."""
         wait = self._throttles.wait_seconds(subject)
         if wait > 0:
             self._audit.record_now(Event.SIGN_IN_THROTTLED, actor=username, target=username)
@@ -109,12 +112,13 @@ class SignInService:
                 self._passwords.burn_equal_time(password)
             raise InvalidCredentials()
         subject = rules.username_key(username)
-        self._check_throttle(subject, username)
         with self._sessions() as session:
             user = find_user(session, username)
             stored_hash = None if user is None else user.password_hash
             user_id = None if user is None else user.id
+            known_name = "" if user is None else user.username
             has_mfa = user is not None and self._active_credential(session, user.id) is not None
+        self._check_throttle(subject, known_name)
         if stored_hash is None or user_id is None:
             self._passwords.burn_equal_time(password)
             self._fail(subject, Event.SIGN_IN_FAILED, actor="", detail="unknown account")
@@ -124,8 +128,8 @@ class SignInService:
             self._fail(
                 subject,
                 Event.SIGN_IN_FAILED,
-                actor=username,
-                target=username,
+                actor=known_name,
+                target=known_name,
                 detail="wrong password",
             )
             raise InvalidCredentials()
