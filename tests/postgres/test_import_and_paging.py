@@ -262,3 +262,25 @@ def test_a_bad_row_stops_the_import_and_nothing_is_written(
     ):
         pg_portal.importer.import_rows(handle, actor=OPERATOR)
     assert pg_portal.directory.list_users() == []
+
+
+def test_an_import_leaves_fresh_planner_statistics(pg_portal: Portal) -> None:
+    """Right after an import the planner already knows the new rows (no slow first pages)."""
+    from sqlalchemy import text
+
+    pg_portal.directory.create_organisation(ACME, actor=OPERATOR)
+    good = HASHER.hash("a password")
+    lines = ["username,name,email,org,role,password_hash\n"] + [
+        f'user{n:03d},,,{ACME},member,"{good}"\n' for n in range(50)
+    ]
+    pg_portal.importer.import_rows(lines, actor=OPERATOR)
+    with pg_portal.engine.connect() as connection:
+        analysed = dict(
+            connection.execute(
+                text(
+                    "SELECT relname, last_analyze IS NOT NULL FROM pg_stat_user_tables "
+                    "WHERE relname IN ('users', 'memberships')"
+                )
+            ).all()
+        )
+    assert analysed == {"users": True, "memberships": True}

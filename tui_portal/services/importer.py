@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tui_portal.data.models import Base, Membership, Organisation, User
@@ -99,9 +99,18 @@ class UserImporter:
                     actor=actor,
                     detail=f"{summary.users} users, {summary.memberships} memberships",
                 )
-                return summary
         except csv.Error as error:
             raise InvalidInput(f"line {reader.line_num}: not valid CSV ({error})") from None
+        self._refresh_statistics()
+        return summary
+
+    def _refresh_statistics(self) -> None:
+        """Let PostgreSQL's planner see the new rows at once, rather than after its next
+        background analysis: until then it pages an organisation with a poor plan."""
+        with self._sessions.begin() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(text("ANALYZE users"))
+                session.execute(text("ANALYZE memberships"))
 
     def _plan(
         self, reader: Any, org_ids: dict[str, int], existing: set[str]
