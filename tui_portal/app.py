@@ -17,10 +17,10 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from tui_portal.services.errors import PortalError
-from tui_portal.services.results import Account, Organisation
 
 if TYPE_CHECKING:
     from tui_portal.services.portal import Portal
+    from tui_portal.services.results import Account, Organisation
 
 PortalOpener = Callable[[], "Portal"]
 

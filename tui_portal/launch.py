@@ -26,7 +26,6 @@ def make_app(
     The database is opened (and, for the demo, seeded) in a background thread after the
     first frame, so the sign-in screen appears at once.
     """
-    from tui_portal.demo import DEMO_ACCOUNTS
 
     def open_for_app() -> Portal:
         from tui_portal.services.portal import open_portal
@@ -38,7 +37,11 @@ def make_app(
             seed_demo(opened, clock)
         return opened
 
-    return PortalApp(open_for_app, demo_accounts=DEMO_ACCOUNTS if demo else ())
+    if not demo:  # the demo module is imported only for the demo: start-up waits for it
+        return PortalApp(open_for_app)
+    from tui_portal.demo import DEMO_ACCOUNTS
+
+    return PortalApp(open_for_app, demo_accounts=DEMO_ACCOUNTS)
 
 
 def run_tui(settings: Settings, *, demo: bool = False) -> str | None:

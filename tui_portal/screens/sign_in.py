@@ -11,19 +11,27 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Input, Label
+from textual.widgets import Button, Footer, Input, Label
 
 from tui_portal.screens.service_calls import ServiceCalls
 from tui_portal.services.errors import PortalError
-from tui_portal.services.results import Organisation, SignedIn, SignInStep
 from tui_portal.widgets.status_line import StatusLine, Tone
 
 if TYPE_CHECKING:
+    from textual.widgets import DataTable
+
     from tui_portal.services.portal import Portal
+    from tui_portal.services.results import Organisation, SignInStep
+
+# The results module and DataTable (only the demo's account list uses it) are imported
+# where they are used: the sign-in screen is the first frame, and start-up waits for its
+# imports.
 
 
 def with_organisations(portal: Portal, step: SignInStep) -> tuple[SignInStep, list[Organisation]]:
     """A sign-in step, with the organisations the top-bar picker offers once signed in."""
+    from tui_portal.services.results import SignedIn
+
     if isinstance(step, SignedIn):
         return step, portal.directory.picker_organisations(step.account.id)
     return step, []
@@ -75,6 +83,8 @@ to disable MFA for you; then sign in with your password alone and enrol again.
             yield Button("Sign in", id="sign-in", variant="primary", compact=True)
             yield StatusLine(id="message")
         if isinstance(app, PortalApp) and app.demo_accounts:
+            from textual.widgets import DataTable
+
             with Center(), Vertical(id="demo-box") as demo:
                 demo.border_title = "Demo accounts"
                 table: DataTable[Text] = DataTable(id="demo-accounts", cursor_type="row")
@@ -113,10 +123,12 @@ to disable MFA for you; then sign in with your password alone and enrol again.
             self._failed,
         )
 
-    @on(DataTable.RowSelected, "#demo-accounts")
-    def _use_demo_account(self, event: DataTable.RowSelected) -> None:
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """A demo account chosen in the list fills in the form."""
         from tui_portal.app import PortalApp
 
+        if event.data_table.id != "demo-accounts":
+            return
         app = self.app
         assert isinstance(app, PortalApp)
         for username, password, _note in app.demo_accounts:
@@ -127,6 +139,7 @@ to disable MFA for you; then sign in with your password alone and enrol again.
 
     def _signed_in(self, outcome: tuple[SignInStep, list[Organisation]]) -> None:
         from tui_portal.screens.mfa_code import MfaCodeScreen
+        from tui_portal.services.results import SignedIn
 
         step, organisations = outcome
         self._set_busy(False)
