@@ -10,12 +10,15 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from tui_portal.services.clock import Clock, system_clock
 from tui_portal.services.errors import PortalError
 
 if TYPE_CHECKING:
@@ -23,6 +26,8 @@ if TYPE_CHECKING:
     from tui_portal.services.results import Account, Organisation
 
 PortalOpener = Callable[[], "Portal"]
+IDLE_TIMEOUT = timedelta(minutes=15)
+IDLE_CHECK_SECONDS = 10.0
 
 
 class PortalUnavailable(PortalError):
@@ -41,10 +46,18 @@ class PortalApp(App[None]):
     ]
 
     def __init__(
-        self, open_portal: PortalOpener, *, demo_accounts: Iterable[tuple[str, str, str]] = ()
+        self,
+        open_portal: PortalOpener,
+        *,
+        demo_accounts: Iterable[tuple[str, str, str]] = (),
+        clock: Clock = system_clock,
+        idle_timeout: timedelta = IDLE_TIMEOUT,
     ) -> None:
         super().__init__()
         self._open_portal = open_portal
+        self._clock = clock
+        self._idle_timeout = idle_timeout
+        self._last_activity = clock()
         self._portal: Future[Portal] = Future()
         self.demo_accounts = tuple(demo_accounts)
         self.account: Account | None = None
@@ -58,6 +71,7 @@ class PortalApp(App[None]):
         from tui_portal.screens.sign_in import SignInScreen
 
         self.push_screen(SignInScreen())
+        self.set_interval(IDLE_CHECK_SECONDS, self.sign_out_if_idle)
         self.call_after_refresh(self._start_opening)
 
     def _start_opening(self) -> None:
@@ -86,6 +100,20 @@ class PortalApp(App[None]):
             self._portal.result().close()
 
     # -- session ----------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown, events.Paste)):
+            self._last_activity = self._clock()
+        await super().on_event(event)
+
+    def sign_out_if_idle(self) -> None:
+        """End a session left alone for too long, as an unlocked terminal is an open door."""
+        if self.account is None:
+            return
+        if self._clock() - self._last_activity >= self._idle_timeout:
+            minutes = int(self._idle_timeout.total_seconds() // 60)
+            self.sign_out()
+            self.notify(f"Signed out after {minutes} minutes without activity.", timeout=30)
 
     def signed_in(self, account: Account, organisations: Iterable[Organisation]) -> None:
         """Start a session for ``account`` and show the profile."""

@@ -38,10 +38,10 @@ def make_app(
         return opened
 
     if not demo:  # the demo module is imported only for the demo: start-up waits for it
-        return PortalApp(open_for_app)
+        return PortalApp(open_for_app, clock=clock)
     from tui_portal.demo import DEMO_ACCOUNTS
 
-    return PortalApp(open_for_app, demo_accounts=DEMO_ACCOUNTS)
+    return PortalApp(open_for_app, demo_accounts=DEMO_ACCOUNTS, clock=clock)
 
 
 def run_tui(settings: Settings, *, demo: bool = False) -> str | None:

@@ -165,3 +165,21 @@ async def test_a_database_that_cannot_be_opened_is_explained(tmp_path) -> None: 
         await sign_in(pilot, "mia", "mia-password-1")
         await wait_until(pilot, lambda: "cannot create" in message(app), "the explanation")
         assert screen_name(app) == "SignInScreen"
+
+
+async def test_an_idle_session_is_signed_out(world: World) -> None:
+    app = world.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "mia", World.PASSWORDS["mia"])
+        await wait_for_screen(pilot, "ProfileScreen")
+        world.clock.advance(14 * 60)
+        await pilot.press("f1", "escape")  # activity: the session stays
+        world.clock.advance(14 * 60)
+        app.sign_out_if_idle()
+        await pilot.pause()
+        assert screen_name(app) == "ProfileScreen" and app.account is not None
+        world.clock.advance(60)
+        app.sign_out_if_idle()
+        await wait_for_screen(pilot, "SignInScreen")
+        assert app.account is None
+        assert any("without activity" in str(n.message) for n in app._notifications)
