@@ -298,27 +298,49 @@ class FrameWatch:
         app._display = display
 
 
+_KEY_CHARACTERS = {"enter": "\r", "escape": "\x1b", "backspace": "\x7f", "slash": "/"}
+
+
+async def send_keys(app: Any, *keys: str, interval: float = 0.01) -> None:
+    """Keys as a terminal delivers them, ``interval`` apart: characters ("a", ".") or key
+    names ("enter", "ctrl+end"). Pilot's own ``press`` waits for the whole process to go
+    idle after each key, which never happens while a ticker or a worker thread runs."""
+    import asyncio
+
+    from textual import events
+    from textual.keys import _character_to_key
+
+    for key in keys:
+        if len(key) == 1:
+            event = events.Key(key if key.isalnum() else _character_to_key(key), key)
+        else:
+            event = events.Key(key, _KEY_CHARACTERS.get(key))
+        event.set_sender(app)
+        app.post_message(event)
+        await asyncio.sleep(interval)
+
+
 class Ticker:
     """The longest gap between ticks of a 5 ms timer on the app's event loop."""
 
     INTERVAL = 0.005
 
     def __init__(self, app: Any) -> None:
-        self._last = 0.0
+        self.last_tick = 0.0
         self.longest = 0.0
         self.ticks = 0
         self._timer = app.set_interval(self.INTERVAL, self._tick)
 
     def _tick(self) -> None:
         now = time.perf_counter()
-        if self._last:
-            self.longest = max(self.longest, now - self._last)
-        self._last = now
+        if self.last_tick:
+            self.longest = max(self.longest, now - self.last_tick)
+        self.last_tick = now
         self.ticks += 1
 
     def reset(self) -> None:
         """Start a new measurement window."""
-        self._last = time.perf_counter()
+        self.last_tick = time.perf_counter()
         self.longest = 0.0
         self.ticks = 0
 

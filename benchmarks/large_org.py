@@ -37,6 +37,7 @@ from _common import (
     ratio,
     scratch,
     seed_org,
+    send_keys,
     verdict,
 )
 
@@ -113,7 +114,7 @@ async def sign_in(app: Any, pilot: Any) -> None:
     from tui_portal.screens.profile import ProfileScreen
 
     await until(lambda: app._portal.done())
-    await pilot.press(*ADMIN, "enter", *ADMIN_PASSWORD, "enter")
+    await send_keys(app, *ADMIN, "enter", *ADMIN_PASSWORD, "enter")
     await until(lambda: isinstance(app.screen, ProfileScreen))
 
 
@@ -131,36 +132,38 @@ async def browse(space: Scratch, db: Path) -> dict[str, Any]:
         for _ in range(OPENINGS):
             figures["open"].append(
                 await probe.time(
-                    lambda: pilot.press("u"),
+                    lambda: send_keys(app, "u"),
                     lambda page: isinstance(app.screen, UsersScreen) and page.rows,
                 )
             )
             members = probe.shown.total
-            await pilot.press("escape")
+            await send_keys(app, "escape")
             await until(lambda: not isinstance(app.screen, UsersScreen))
-        await pilot.press("u")
+        await send_keys(app, "u")
         await until(lambda: isinstance(app.screen, UsersScreen) and probe.shown is not None)
-        await pilot.press("slash")
+        await send_keys(app, "slash")
+        await until(lambda: app.focused is not None and app.focused.id == "filter")
+        await asyncio.sleep(0.3)  # let the footer catch up with the new focus
         typed = ""
         for key in KEYSTROKES:
             typed = typed[:-1] if key == "backspace" else typed + key
             wanted = check_filter(typed)
             figures["keys"].append(
                 await probe.time(
-                    lambda key=key: pilot.press(key),
+                    lambda key=key: send_keys(app, key),
                     lambda page, wanted=wanted: page.prefix == wanted,
                 )
             )
-        await pilot.press(*["backspace"] * len(typed))
+        await send_keys(app, *["backspace"] * len(typed))
         await until(lambda: probe.shown is not None and probe.shown.prefix == "")
-        await pilot.press("enter")  # from the filter to the table
+        await send_keys(app, "enter")  # from the filter to the table
         last = max(0, members - PAGE_SIZE)
         figures["last"] = await probe.time(
-            lambda: pilot.press("ctrl+end"),
+            lambda: send_keys(app, "ctrl+end"),
             lambda page: page.offset == last and page.total == members,
         )
         figures["first"] = await probe.time(
-            lambda: pilot.press("ctrl+home"), lambda page: page.offset == 0
+            lambda: send_keys(app, "ctrl+home"), lambda page: page.offset == 0
         )
         figures["members"] = members
     return figures
@@ -185,13 +188,13 @@ async def memory_steps(space: Scratch, db: Path) -> float:
         admin = portal.sign_in.sign_in(ADMIN, ADMIN_PASSWORD).account  # type: ignore[union-attr]
         app.signed_in(admin, portal.directory.picker_organisations(admin.id))
         await pilot.pause()
-        await probe.time(lambda: pilot.press("u"), lambda page: True)
+        await probe.time(lambda: send_keys(app, "u"), lambda page: True)
         assert isinstance(app.screen, UsersScreen)
-        await pilot.press("slash")
+        await send_keys(app, "slash")
         for key in [*"maya", *["backspace"] * 4]:
-            await probe.time(lambda key=key: pilot.press(key), lambda page: True)
-        await pilot.press("enter")
-        await probe.time(lambda: pilot.press("ctrl+end"), lambda page: True)
+            await probe.time(lambda key=key: send_keys(app, key), lambda page: True)
+        await send_keys(app, "enter")
+        await probe.time(lambda: send_keys(app, "ctrl+end"), lambda page: True)
     return peak_rss_mib()
 
 
@@ -235,7 +238,7 @@ async def plain_table(db: Path, with_rows: bool) -> dict[str, float]:
         table.focus()
         frames = watch.frames
         start = time.perf_counter()
-        await pilot.press("ctrl+end")
+        await send_keys(app, "ctrl+end")
         await until(lambda: watch.frames > frames)
         last = watch.last_frame - start
     return {"load": loaded, "render": first_render, "last": last, "rss": peak_rss_mib()}

@@ -13,9 +13,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
+import threading
 import time
+import traceback
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from types import FrameType
 from typing import Any
 
 from _common import (
@@ -32,6 +37,7 @@ from _common import (
     ratio,
     scratch,
     seed_org,
+    send_keys,
     verdict,
 )
 
@@ -52,6 +58,51 @@ async def until(condition: Callable[[], Any], timeout: float = TIMEOUT) -> None:
         await asyncio.sleep(0.002)
 
 
+class StallSampler:
+    """Where the event loop was while it was stalled past the goal, sampled from a thread.
+
+    Every few milliseconds, when the ticker is overdue, the main thread's stack is read and
+    summed up as its innermost function, and the innermost portal function that led there.
+    """
+
+    def __init__(self, ticker: Ticker) -> None:
+        self.ticker = ticker
+        self.procedure: str | None = None
+        self.samples: dict[str, Counter[str]] = {}
+        self._main = threading.main_thread().ident
+        threading.Thread(target=self._run, name="stall-sampler", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(0.002)
+            procedure, last = self.procedure, self.ticker.last_tick
+            if procedure is None or not last or time.perf_counter() - last < GOAL:
+                continue
+            frame = sys._current_frames().get(self._main or 0)
+            if frame is not None:
+                self.samples.setdefault(procedure, Counter())[describe(frame)] += 1
+
+
+def describe(frame: FrameType) -> str:
+    """``innermost function (from the innermost portal function)``."""
+    stack = traceback.extract_stack(frame)
+    innermost = stack[-1]
+    portal = next((f for f in reversed(stack) if "tui_portal" in f.filename), None)
+
+    def where(summary: traceback.FrameSummary) -> str:
+        path = summary.filename.replace("\\", "/")
+        for marker in ("site-packages/", "tui_portal/", "lib/python"):
+            if marker in path:
+                path = path.split(marker, 1)[1]
+                break
+        return f"{path}:{summary.name}"
+
+    text = where(innermost)
+    return (
+        f"{text} (from {where(portal)})" if portal is not None and portal is not innermost else text
+    )
+
+
 class Session:
     """The app, its pilot, the clock and the ticker, and the longest gap per procedure."""
 
@@ -59,13 +110,18 @@ class Session:
         self.app, self.pilot, self.clock, self.portal = app, pilot, clock, portal
         self.ticker = Ticker(app)
         self.gaps: dict[str, list[float]] = {}
+        self.sampler: StallSampler | None = None
 
     async def measure(self, name: str, procedure: Callable[[], Awaitable[None]]) -> None:
         """Run ``procedure`` and note the longest gap between ticks while it ran."""
         await self.pilot.pause()
         self.ticker.reset()
+        if self.sampler is not None:
+            self.sampler.procedure = name
         await procedure()
         await asyncio.sleep(Ticker.INTERVAL * 2)  # let the last gap end
+        if self.sampler is not None:
+            self.sampler.procedure = None
         self.gaps.setdefault(name, []).append(self.ticker.longest)
 
     def code(self, secret: str) -> str:
@@ -75,7 +131,10 @@ class Session:
         return code_at_step(secret, time_step(self.clock().timestamp()))
 
     async def type(self, text: str) -> None:
-        await self.pilot.press(*text)
+        await send_keys(self.app, *text)
+
+    async def press(self, *keys: str) -> None:
+        await send_keys(self.app, *keys)
 
 
 def enrol_member(portal: Any, member_id: int, clock: Any) -> None:
@@ -103,9 +162,9 @@ async def one_round(s: Session, member_id: int) -> None:
 
     async def sign_in_password() -> None:
         await s.type(ADMIN)
-        await s.pilot.press("enter")
+        await s.press("enter")
         await s.type(ADMIN_PASSWORD)
-        await s.pilot.press("enter")
+        await s.press("enter")
 
     async def password_only() -> None:
         await sign_in_password()
@@ -117,13 +176,15 @@ async def one_round(s: Session, member_id: int) -> None:
 
     async def enrol() -> None:
         nonlocal secret
-        await s.pilot.press("e")
-        await until(lambda: isinstance(app.screen, EnableMfaScreen))
+        await s.press("e")
+        await until(
+            lambda: isinstance(app.screen, EnableMfaScreen) and app.screen.query("#secret-key")
+        )
         secret = app.screen.query_one("#secret-key").content.plain.replace(" ", "")
         await s.type(s.code(secret))
-        await s.pilot.press("enter")
+        await s.press("enter")
         await until(account_mfa)
-        await s.pilot.press("enter")  # "Back to profile"
+        await s.press("enter")  # "Back to profile"
         await until(lambda: isinstance(app.screen, ProfileScreen))
 
     await s.measure("enrol MFA (QR code, then a code)", enrol)
@@ -139,22 +200,22 @@ async def one_round(s: Session, member_id: int) -> None:
 
     async def code_step() -> None:
         await s.type(s.code(secret))
-        await s.pilot.press("enter")
+        await s.press("enter")
         await until(lambda: isinstance(app.screen, ProfileScreen))
 
     await s.measure("sign in with MFA: confirm the code", code_step)
 
     async def disable_own() -> None:
-        await s.pilot.press("d")
+        await s.press("d")
         await until(lambda: isinstance(app.screen, ConfirmPasswordModal))
         await s.type(ADMIN_PASSWORD)
-        await s.pilot.press("enter")
+        await s.press("enter")
         await until(lambda: not account_mfa() and isinstance(app.screen, ProfileScreen))
 
     await s.measure("confirm password, disable own MFA", disable_own)
 
     async def open_users() -> None:
-        await s.pilot.press("u")
+        await s.press("u")
         await until(
             lambda: (
                 isinstance(app.screen, UsersScreen) and app.screen.query_one("#members").row_count
@@ -164,7 +225,7 @@ async def one_round(s: Session, member_id: int) -> None:
     await s.measure("open Users", open_users)
 
     async def filter_members() -> None:
-        await s.pilot.press("slash")
+        await s.press("slash")
         await s.type("mfa.m")
         table = app.screen.query_one("#members")
         await until(lambda: table.row_count == 1)
@@ -173,10 +234,10 @@ async def one_round(s: Session, member_id: int) -> None:
 
     async def disable_member() -> None:
         table = app.screen.query_one("#members")
-        await s.pilot.press("enter", "d")
+        await s.press("enter", "d")
         await until(lambda: isinstance(app.screen, ConfirmPasswordModal))
         await s.type(ADMIN_PASSWORD)
-        await s.pilot.press("enter")
+        await s.press("enter")
         await until(
             lambda: (
                 isinstance(app.screen, UsersScreen) and str(table.get_cell_at((0, 4))) == "Disabled"
@@ -189,13 +250,15 @@ async def one_round(s: Session, member_id: int) -> None:
         await asyncio.sleep(IDLE_SECONDS)
 
     await s.measure("idle (anchor: the machine's own jitter)", idle)
-    await s.pilot.press("escape")
+    await s.press("escape")
     app.sign_out()
     await until(lambda: app.account is None and type(app.screen).__name__ == "SignInScreen")
     enrol_member(s.portal, member_id, s.clock)
 
 
-async def run(space: Scratch, rounds: int, members: int) -> dict[str, list[float]]:
+async def run(
+    space: Scratch, rounds: int, members: int, why: bool
+) -> tuple[dict[str, list[float]], dict[str, Counter[str]]]:
     from tui_portal.launch import make_app
     from tui_portal.services.clock import ManualClock
 
@@ -212,25 +275,30 @@ async def run(space: Scratch, rounds: int, members: int) -> dict[str, list[float
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: app._portal.done())
         session = Session(app, pilot, clock, portal)
+        if why:
+            session.sampler = StallSampler(session.ticker)
         for _ in range(rounds):
             await one_round(session, member.id)
         session.ticker.stop()
-        return session.gaps
+        return session.gaps, session.sampler.samples if session.sampler else {}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="times to do every procedure")
     parser.add_argument("--members", type=int, default=100_000, help="members of the org")
+    parser.add_argument("--why", action="store_true", help="sample where the loop stalls")
     args = parser.parse_args()
     command = "python benchmarks/responsiveness.py"
     if args.rounds != 3:
         command += f" --rounds {args.rounds}"
     if args.members != 100_000:
         command += f" --members {args.members}"
+    if args.why:
+        command += " --why"
     print_header("Responsiveness: the longest event-loop gap of a 5 ms ticker", command)
     with scratch() as space:
-        gaps = asyncio.run(run(space, args.rounds, args.members))
+        gaps, stalls = asyncio.run(run(space, args.rounds, args.members, args.why))
     print(
         f"{args.rounds} rounds, {args.members:,} members, {SIZE[0]}x{SIZE[1]}, real argon2id "
         "parameters; each figure is the longest gap of any round (median of the rounds)"
@@ -248,6 +316,15 @@ def main() -> None:
             ]
         )
     print_table(["procedure", "longest gap (median)", "ratio to 25 ms goal", "goal"], rows)
+    if args.why:
+        print("Where the event loop was while stalled past 25 ms (samples every 2 ms):")
+        print()
+        for name, counter in stalls.items():
+            total = sum(counter.values())
+            print(f"{name}: {total} samples")
+            for where, count in counter.most_common(4):
+                print(f"  {count / total:4.0%}  {where}")
+        print()
 
 
 if __name__ == "__main__":
