@@ -3,11 +3,7 @@ both signs in exactly once, and failures recorded by both at once are all counte
 
 from __future__ import annotations
 
-import multiprocessing
-import queue
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
@@ -20,44 +16,15 @@ from tui_portal.services.clock import ManualClock
 from tui_portal.services.portal import Portal
 from tui_portal.services.throttling import ThrottleStore
 
+from ..twins import run_twins, submit_codes
 from .support import OPERATOR, START, code_at, new_key
-from .workers import open_new_database, record_failures, submit_codes
+from .workers import open_new_database, record_failures
 
 PROCESSES = 2
 ROUNDS = 6
 FAILURES_EACH = 40
 PASSWORD = "correct horse battery"
 WAIT_SECONDS = 120
-
-
-def run_twins(
-    target: Callable[..., None], args: Sequence[Any], expected: int, processes: int = PROCESSES
-) -> list[Any]:
-    """Run ``target`` in spawned processes sharing a barrier and a result queue (the last
-    two arguments), and collect ``expected`` results."""
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(processes)
-    results = context.Queue()
-    workers = [
-        context.Process(target=target, args=(*args, barrier, results)) for _ in range(processes)
-    ]
-    for worker in workers:
-        worker.start()
-    collected: list[Any] = []
-    try:
-        for _ in range(expected):
-            collected.append(results.get(timeout=WAIT_SECONDS))
-    except queue.Empty:
-        barrier.abort()
-        raise
-    finally:
-        for worker in workers:
-            worker.join(timeout=60)
-            if worker.is_alive():
-                worker.kill()
-                worker.join()
-    assert [w.exitcode for w in workers] == [0] * processes
-    return collected
 
 
 def test_a_code_raced_by_two_processes_signs_in_exactly_once(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import queue
 import stat
 from pathlib import Path
 
@@ -11,7 +10,8 @@ from tui_portal.services.audit import Event
 from tui_portal.services.clock import ManualClock
 from tui_portal.services.portal import Portal
 
-from .race_worker import open_when_ready, submit_codes
+from ..twins import run_twins, submit_codes
+from .race_worker import open_when_ready
 from .support import PASSWORD, code_now, create_user, enrol, new_key
 
 ROUNDS = 6
@@ -29,33 +29,14 @@ def test_a_code_raced_by_two_processes_signs_in_exactly_once(
         clock.advance(30)
     trail_before = len(portal.audit.trail())
 
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(PROCESSES)
-    results = context.Queue()
-    workers = [
-        context.Process(
-            target=submit_codes,
-            args=(str(db_path), key, "alice", PASSWORD, rounds, barrier, results),
-        )
-        for _ in range(PROCESSES)
-    ]
-    for worker in workers:
-        worker.start()
     outcomes: dict[int, list[str]] = {n: [] for n in range(ROUNDS)}
-    try:
-        for _ in range(ROUNDS * PROCESSES):
-            number, outcome = results.get(timeout=120)
-            outcomes[number].append(outcome)
-    except queue.Empty:
-        barrier.abort()
-        raise
-    finally:
-        for worker in workers:
-            worker.join(timeout=60)
-            if worker.is_alive():
-                worker.kill()
-                worker.join()
-    assert [w.exitcode for w in workers] == [0] * PROCESSES
+    for number, outcome in run_twins(
+        submit_codes,
+        (f"sqlite:///{db_path}", key, str(db_path.parent), "alice", PASSWORD, rounds),
+        ROUNDS * PROCESSES,
+        PROCESSES,
+    ):
+        outcomes[number].append(outcome)
     for number in range(ROUNDS):
         assert sorted(outcomes[number]) == ["invalid code", "signed in"], (number, outcomes)
 
