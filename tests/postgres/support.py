@@ -1,124 +1,36 @@
-"""Helpers for the PostgreSQL tests: settings for a database URL, cheap argon2, a small world.
+"""Helpers for the PostgreSQL tests: the shared world and settings, for a database URL.
 
 Kept apart from the fixtures so that worker processes import only this and the portal.
 """
 
 from __future__ import annotations
 
-import base64
-import os
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import ClassVar
+from tests.world import (
+    ACME,
+    GLOBEX,
+    ISSUER,
+    OPERATOR,
+    START,
+    World,
+    build_world,
+    cheap_passwords,
+    code_at,
+    new_key,
+    open_on,
+    settings_for,
+)
 
-from argon2 import PasswordHasher
-
-from tui_portal.config import KeySource, Settings
-from tui_portal.security import totp
-from tui_portal.security.passwords import Passwords
-from tui_portal.services.clock import ManualClock
-from tui_portal.services.portal import Portal, open_portal
-
-# The start of a TOTP step, so step arithmetic stays obvious.
-START = datetime(2026, 11, 30, 9, 0, 0, tzinfo=UTC)
-ISSUER = "Developer Portal"
-OPERATOR = "operator:test"
-ACME = "Acme Cloud"
-GLOBEX = "Globex Labs"
-
-
-def cheap_passwords() -> Passwords:
-    """argon2id with the smallest parameters: the same rules, fast tests."""
-    return Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-
-
-def new_key() -> str:
-    """A fresh secrets key in its text form (urlsafe base64 of 32 bytes)."""
-    return base64.urlsafe_b64encode(os.urandom(32)).decode()
-
-
-def settings_for(url: str, key: str, folder: Path) -> Settings:
-    """Settings for a database URL and an inline key; the key file is never touched."""
-    return Settings(
-        database_url=url,
-        key_source=KeySource(inline_value=key, key_file=folder / "unused.key"),
-        issuer=ISSUER,
-    )
-
-
-def open_on(url: str, key: str, clock: ManualClock, folder: Path) -> Portal:
-    """The portal over ``url``, as the command line and the app open it."""
-    return open_portal(settings_for(url, key, folder), clock=clock, passwords=cheap_passwords())
-
-
-def code_at(secret: str, moment: datetime, steps_ahead: int = 0) -> str:
-    """The code an authenticator with ``secret`` shows at ``moment`` (or a few steps on)."""
-    return totp.code_at_step(secret, totp.time_step(moment.timestamp()) + steps_ahead)
-
-
-@dataclass
-class World:
-    """A portal with two organisations and people in every role."""
-
-    portal: Portal
-    clock: ManualClock
-    key: str
-    ids: dict[str, int] = field(default_factory=dict)
-    secrets: dict[str, str] = field(default_factory=dict)
-
-    PASSWORDS: ClassVar[dict[str, str]] = {
-        "ada": "ada-password-1",
-        "grace": "grace-password-1",
-        "mia": "mia-password-1",
-        "leo": "leo-password-1",
-        "sam": "sam-password-1",
-    }
-
-    def code(self, username: str, steps_ahead: int = 0) -> str:
-        """The code the person's authenticator shows now (or a few steps on)."""
-        return code_at(self.secrets[username], self.clock(), steps_ahead)
-
-    def enrol(self, username: str) -> None:
-        """Give a person an active authenticator, keeping its secret for the test."""
-        user_id = self.ids[username]
-        enrolment = self.portal.mfa.start_enrolment(user_id)
-        self.secrets[username] = enrolment.secret
-        account = self.portal.mfa.confirm_enrolment(
-            user_id, enrolment.credential_id, self.code(username)
-        )
-        assert account.mfa_enabled
-        self.clock.advance(totp.STEP_SECONDS)
-
-
-def build_world(url: str, folder: Path) -> World:
-    """Two organisations; ada admin of both, grace admin of Globex, mia a member of Acme,
-    leo a member of Acme with MFA, and sam the account manager."""
-    clock = ManualClock(START)
-    key = new_key()
-    portal = open_on(url, key, clock, folder)
-    world = World(portal=portal, clock=clock, key=key)
-    directory = portal.directory
-    for org in (ACME, GLOBEX):
-        directory.create_organisation(org, actor=OPERATOR)
-    people = {
-        "ada": ("Ada Lovelace", "ada@acme.example", False, [(ACME, "admin"), (GLOBEX, "admin")]),
-        "grace": ("Grace Hopper", "grace@globex.example", False, [(GLOBEX, "admin")]),
-        "mia": ("Mia Member", "mia@acme.example", False, [(ACME, "member")]),
-        "leo": ("Leo Lost-Phone", "leo@acme.example", False, [(ACME, "member")]),
-        "sam": ("Sam Support", "sam@portal.example", True, []),
-    }
-    for username, (name, email, manager, memberships) in people.items():
-        account = directory.create_user(
-            username,
-            World.PASSWORDS[username],
-            actor=OPERATOR,
-            name=name,
-            email=email,
-            account_manager=manager,
-        )
-        world.ids[username] = account.id
-        for org, role in memberships:
-            directory.add_member(org, username, role, actor=OPERATOR)
-    world.enrol("leo")
-    return world
+__all__ = [
+    "ACME",
+    "GLOBEX",
+    "ISSUER",
+    "OPERATOR",
+    "START",
+    "World",
+    "build_world",
+    "cheap_passwords",
+    "code_at",
+    "new_key",
+    "open_on",
+    "settings_for",
+]

@@ -11,8 +11,8 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from tests.conftest import ACME, World
 from tests.tui.flows import sign_in, type_text, wait_for_screen, wait_until
+from tests.world import ACME, World
 from tui_portal.screens.users import MembersTable
 
 SnapCompare = Callable[..., bool]

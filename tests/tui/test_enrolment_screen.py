@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Button, Input
 
-from tests.conftest import World
 from tests.tui.flows import sign_in, text_of, wait_for_screen
 from tests.tui.test_qr_decode import assert_black_on_white, decode, drawn_cells, to_modules
+from tests.world import World
 from tui_portal.security.totp import provisioning_uri
 from tui_portal.widgets.qr import QrCode
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from textual.widgets import Button, Input, Label
 
-from tests.conftest import World
 from tests.tui.flows import (
     enter_code,
     message,
@@ -16,6 +15,7 @@ from tests.tui.flows import (
     wait_for_screen,
     wait_until,
 )
+from tests.world import World
 from tui_portal.app import PortalApp
 from tui_portal.security import totp
 

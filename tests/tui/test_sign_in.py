@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
-from tests.conftest import World
 from tests.tui.flows import enter_code, message, screen_name, sign_in, wait_for_screen, wait_until
+from tests.world import World
 
 
 async def test_focus_starts_in_username_and_enter_moves_to_password(world: World) -> None:

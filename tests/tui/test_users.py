@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from textual.widgets import Input, Select
 
-from tests.conftest import ACME, GLOBEX, MARKUP_NAME, World
 from tests.tui.flows import (
     enter_code,
     message,
@@ -14,6 +13,7 @@ from tests.tui.flows import (
     wait_for_screen,
     wait_until,
 )
+from tests.world import ACME, GLOBEX, MARKUP_NAME, World
 from tui_portal.app import PortalApp
 from tui_portal.screens.users import MembersTable
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from argon2 import PasswordHasher
-
+from tests.world import cheap_hasher as cheap_hasher
+from tests.world import cheap_passwords as cheap_passwords
+from tests.world import new_key as new_key
 from tui_portal.config import KeySource, Settings
 from tui_portal.security import totp
-from tui_portal.security.passwords import Passwords
-from tui_portal.security.secret_box import encode_key
 from tui_portal.services.clock import ManualClock
 from tui_portal.services.portal import Portal
 from tui_portal.services.results import Account, CodeRequired, SignedIn
@@ -22,20 +20,6 @@ PASSWORD = "correct horse battery"
 OTHER_PASSWORD = "another good password"
 ISSUER = "Developer Portal"
 OPERATOR = "operator:test"
-
-
-def cheap_hasher() -> PasswordHasher:
-    """argon2id with the smallest parameters: the same rules, a fraction of the cost."""
-    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-
-
-def cheap_passwords() -> Passwords:
-    return Passwords(cheap_hasher())
-
-
-def new_key() -> str:
-    """A fresh secrets key in its text form (urlsafe base64 of 32 bytes)."""
-    return encode_key(os.urandom(32))
 
 
 def make_settings(db_path: Path, key: str, *, issuer: str = ISSUER) -> Settings:
