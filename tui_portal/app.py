@@ -126,8 +126,13 @@ class PortalApp(App[None]):
         self._reset_to(ProfileScreen())
 
     def refresh_account(self, account: Account) -> None:
-        """Keep the session's copy of the account current after a change."""
-        self.account = account
+        """Keep the session's copy of the account current after a change.
+
+        A reload that finishes after the session ended (or changed hands) is dropped, so it
+        cannot sign the person back in.
+        """
+        if self.account is not None and self.account.id == account.id:
+            self.account = account
 
     def sign_out(self) -> None:
         """End the session and return to the sign-in screen."""
