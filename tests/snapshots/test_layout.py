@@ -11,20 +11,11 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from tests.tui.flows import sign_in, type_text, wait_for_screen, wait_until
+from tests.tui.flows import sign_in, signed_in_as, wait_for_screen, wait_until
 from tests.world import ACME, World
 from tui_portal.screens.users import MembersTable
 
 SnapCompare = Callable[..., bool]
-
-
-async def signed_in_as(pilot: Pilot[Any], world: World, username: str) -> None:
-    await sign_in(pilot, username, World.PASSWORDS[username])
-    if username in world.secrets:
-        await wait_for_screen(pilot, "MfaCodeScreen")
-        await type_text(pilot, world.code(username))
-        await pilot.press("enter")
-    await wait_for_screen(pilot, "ProfileScreen")
 
 
 class TestSignedOut:

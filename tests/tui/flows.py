@@ -10,6 +10,7 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
+from tests.world import World
 from tui_portal.app import PortalApp
 
 
@@ -98,3 +99,11 @@ async def sign_out(pilot: Pilot[Any]) -> None:
     options.highlighted = index
     await pilot.press("enter")
     await wait_for_screen(pilot, "SignInScreen")
+
+
+async def signed_in_as(pilot: Pilot[Any], world: World, username: str) -> None:
+    """Sign in from the keyboard, with the code when the person has MFA, to the Profile."""
+    await sign_in(pilot, username, World.PASSWORDS[username])
+    if username in world.secrets:
+        await enter_code(pilot, world.code(username))
+    await wait_for_screen(pilot, "ProfileScreen")

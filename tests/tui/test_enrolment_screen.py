@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Button, Input
 
-from tests.tui.flows import sign_in, text_of, wait_for_screen
+from tests.tui.flows import signed_in_as, text_of, wait_for_screen
 from tests.tui.test_qr_decode import assert_black_on_white, decode, drawn_cells, to_modules
 from tests.world import World
 from tui_portal.security.totp import provisioning_uri
@@ -18,8 +18,7 @@ async def test_the_enrolment_qr_decodes_to_the_otpauth_uri(
 ) -> None:
     app = world.app()
     async with app.run_test(size=size) as pilot:
-        await sign_in(pilot, "mia", World.PASSWORDS["mia"])
-        await wait_for_screen(pilot, "ProfileScreen")
+        await signed_in_as(pilot, world, "mia")
         await pilot.press("e")
         await wait_for_screen(pilot, "EnableMfaScreen")
         secret = text_of(app.screen.query_one("#secret-key")).replace(" ", "")
@@ -47,8 +46,7 @@ async def test_the_enrolment_qr_decodes_to_the_otpauth_uri(
 async def test_a_terminal_too_small_for_the_code_still_shows_the_key(world: World) -> None:
     app = world.app()
     async with app.run_test(size=(60, 20)) as pilot:
-        await sign_in(pilot, "mia", World.PASSWORDS["mia"])
-        await wait_for_screen(pilot, "ProfileScreen")
+        await signed_in_as(pilot, world, "mia")
         await pilot.press("e")
         await wait_for_screen(pilot, "EnableMfaScreen")
         qr = app.screen.query_one("#qr")

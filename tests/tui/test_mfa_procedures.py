@@ -10,6 +10,7 @@ from tests.tui.flows import (
     screen_name,
     sign_in,
     sign_out,
+    signed_in_as,
     text_of,
     type_text,
     wait_for_screen,
@@ -47,8 +48,7 @@ async def enrol_from_screen(pilot, world: World) -> str:  # type: ignore[no-unty
 async def test_enable_mfa_then_sign_in_with_a_code(world: World) -> None:
     app = world.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await sign_in(pilot, "mia", World.PASSWORDS["mia"])
-        await wait_for_screen(pilot, "ProfileScreen")
+        await signed_in_as(pilot, world, "mia")
         assert mfa_status(app) == "MFA: Disabled"
         assert app.screen.query_one("#enable-mfa", Button).display
         assert not app.screen.query_one("#disable-mfa", Button).display
@@ -72,8 +72,7 @@ async def test_enable_mfa_then_sign_in_with_a_code(world: World) -> None:
 async def test_wrong_code_during_enrolment_keeps_mfa_off(world: World) -> None:
     app = world.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await sign_in(pilot, "mia", World.PASSWORDS["mia"])
-        await wait_for_screen(pilot, "ProfileScreen")
+        await signed_in_as(pilot, world, "mia")
         await pilot.press("e")
         await wait_for_screen(pilot, "EnableMfaScreen")
         secret = shown_secret(app)
@@ -90,9 +89,7 @@ async def test_wrong_code_during_enrolment_keeps_mfa_off(world: World) -> None:
 async def test_disable_mfa_wrong_then_right_password(world: World) -> None:
     app = world.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await sign_in(pilot, "leo", World.PASSWORDS["leo"])
-        await enter_code(pilot, world.code("leo"))
-        await wait_for_screen(pilot, "ProfileScreen")
+        await signed_in_as(pilot, world, "leo")
         await pilot.press("d")
         await wait_for_screen(pilot, "ConfirmPasswordModal")
         assert "Confirm your password" in text_of(app.screen.query_one("#confirm-title"))
@@ -114,9 +111,7 @@ async def test_disable_mfa_wrong_then_right_password(world: World) -> None:
 async def test_escape_in_the_modal_changes_nothing(world: World) -> None:
     app = world.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await sign_in(pilot, "leo", World.PASSWORDS["leo"])
-        await enter_code(pilot, world.code("leo"))
-        await wait_for_screen(pilot, "ProfileScreen")
+        await signed_in_as(pilot, world, "leo")
         await pilot.click("#disable-mfa")
         await wait_for_screen(pilot, "ConfirmPasswordModal")
         await type_text(pilot, World.PASSWORDS["leo"])
@@ -130,9 +125,7 @@ async def test_replace_device(world: World) -> None:
     old_secret = world.secrets["leo"]
     app = world.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await sign_in(pilot, "leo", World.PASSWORDS["leo"])
-        await enter_code(pilot, world.code("leo"))
-        await wait_for_screen(pilot, "ProfileScreen")
+        await signed_in_as(pilot, world, "leo")
         await pilot.press("r")
         await wait_for_screen(pilot, "ConfirmPasswordModal")
         await type_text(pilot, World.PASSWORDS["leo"])
@@ -164,8 +157,7 @@ async def test_replace_device(world: World) -> None:
 async def test_help_shows_the_steps_of_the_current_procedure(world: World) -> None:
     app = world.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await sign_in(pilot, "mia", World.PASSWORDS["mia"])
-        await wait_for_screen(pilot, "ProfileScreen")
+        await signed_in_as(pilot, world, "mia")
         await pilot.press("e")
         await wait_for_screen(pilot, "EnableMfaScreen")
         await pilot.press("f1")

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
-from tests.tui.flows import enter_code, message, screen_name, sign_in, wait_for_screen, wait_until
+from tests.tui.flows import (
+    enter_code,
+    message,
+    screen_name,
+    sign_in,
+    signed_in_as,
+    wait_for_screen,
+    wait_until,
+)
 from tests.world import World
 
 
@@ -84,8 +92,7 @@ async def test_throttled_sign_in_says_how_long_to_wait(world: World) -> None:
         await wait_until(pilot, lambda: "Try again in" in message(app), "the throttle")
         assert "Try again in 2 seconds" in message(app)
         world.clock.advance(2)
-        await sign_in(pilot, "mia", World.PASSWORDS["mia"])
-        await wait_for_screen(pilot, "ProfileScreen")
+        await signed_in_as(pilot, world, "mia")
 
 
 async def test_mfa_code_screen_accepts_a_code_once(world: World) -> None:
@@ -170,8 +177,7 @@ async def test_a_database_that_cannot_be_opened_is_explained(tmp_path) -> None: 
 async def test_an_idle_session_is_signed_out(world: World) -> None:
     app = world.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await sign_in(pilot, "mia", World.PASSWORDS["mia"])
-        await wait_for_screen(pilot, "ProfileScreen")
+        await signed_in_as(pilot, world, "mia")
         world.clock.advance(14 * 60)
         await pilot.press("f1", "escape")  # activity: the session stays
         world.clock.advance(14 * 60)

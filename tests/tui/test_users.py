@@ -9,6 +9,7 @@ from tests.tui.flows import (
     message,
     sign_in,
     sign_out,
+    signed_in_as,
     type_text,
     wait_for_screen,
     wait_until,
@@ -65,8 +66,7 @@ async def test_admin_disables_a_members_mfa_then_the_member_signs_in_with_passwo
 ) -> None:
     app = world.app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await sign_in(pilot, "ada", World.PASSWORDS["ada"])
-        await wait_for_screen(pilot, "ProfileScreen")
+        await signed_in_as(pilot, world, "ada")
         await choose_org(pilot, GLOBEX)
         await choose_org(pilot, ACME)
         await open_users(pilot)
@@ -95,7 +95,7 @@ async def test_admin_disables_a_members_mfa_then_the_member_signs_in_with_passwo
         await wait_until(pilot, lambda: mfa_of(app, "leo") == "Disabled", "the row to update")
         assert not world.portal.directory.account(world.ids["leo"]).mfa_enabled
         await sign_out(pilot)
-        await sign_in(pilot, "leo", World.PASSWORDS["leo"])
+        await sign_in(pilot, "leo", World.PASSWORDS["leo"])  # the password alone now
         await wait_for_screen(pilot, "ProfileScreen")
         assert app.account is not None and app.account.username == "leo"
 
@@ -103,8 +103,7 @@ async def test_admin_disables_a_members_mfa_then_the_member_signs_in_with_passwo
 async def test_disable_button_and_escape_in_the_modal(world: World) -> None:
     app = world.app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await sign_in(pilot, "ada", World.PASSWORDS["ada"])
-        await wait_for_screen(pilot, "ProfileScreen")
+        await signed_in_as(pilot, world, "ada")
         await choose_org(pilot, ACME)
         await open_users(pilot)
         members = table(app)
@@ -120,8 +119,7 @@ async def test_disable_button_and_escape_in_the_modal(world: World) -> None:
 async def test_a_member_sees_no_users_command(world: World) -> None:
     app = world.app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await sign_in(pilot, "mia", World.PASSWORDS["mia"])
-        await wait_for_screen(pilot, "ProfileScreen")
+        await signed_in_as(pilot, world, "mia")
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Users" not in titles
         assert {"Profile", "Enable MFA", "Sign out"} <= set(titles)
@@ -137,8 +135,7 @@ async def test_a_member_sees_no_users_command(world: World) -> None:
 async def test_an_admin_of_one_organisation_never_sees_another(world: World) -> None:
     app = world.app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await sign_in(pilot, "grace", World.PASSWORDS["grace"])
-        await wait_for_screen(pilot, "ProfileScreen")
+        await signed_in_as(pilot, world, "grace")
         await pilot.press("u")
         await wait_for_screen(pilot, "UsersScreen")
         await wait_until(pilot, lambda: table(app).row_count > 0, "the first page")
@@ -156,8 +153,7 @@ async def test_an_admin_of_one_organisation_never_sees_another(world: World) -> 
 async def test_palette_lists_the_commands_that_apply(world: World) -> None:
     app = world.app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await sign_in(pilot, "ada", World.PASSWORDS["ada"])
-        await wait_for_screen(pilot, "ProfileScreen")
+        await signed_in_as(pilot, world, "ada")
         titles = [c.title for c in app.get_system_commands(app.screen)]
         for expected in (
             "Profile",
@@ -186,8 +182,7 @@ async def test_palette_lists_the_commands_that_apply(world: World) -> None:
 async def test_an_account_manager_can_pick_any_organisation(world: World) -> None:
     app = world.app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await sign_in(pilot, "sam", World.PASSWORDS["sam"])
-        await wait_for_screen(pilot, "ProfileScreen")
+        await signed_in_as(pilot, world, "sam")
         assert {o.name for o in app.organisations} == {ACME, GLOBEX}
         await choose_org(pilot, ACME)
         await open_users(pilot)
@@ -197,14 +192,12 @@ async def test_an_account_manager_can_pick_any_organisation(world: World) -> Non
 async def test_text_from_users_is_shown_literally(world: World) -> None:
     app = world.app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await sign_in(pilot, "bobby", World.PASSWORDS["bobby"])
-        await wait_for_screen(pilot, "ProfileScreen")
+        await signed_in_as(pilot, world, "bobby")
         button = app.screen.query_one("#user-menu-button")
         assert MARKUP_NAME in str(button.render())  # type: ignore[attr-defined]
         assert MARKUP_NAME in str(app.screen.query_one("#details").render())
         await sign_out(pilot)
-        await sign_in(pilot, "grace", World.PASSWORDS["grace"])
-        await wait_for_screen(pilot, "ProfileScreen")
+        await signed_in_as(pilot, world, "grace")
         await pilot.press("u")
         await wait_for_screen(pilot, "UsersScreen")
         await wait_until(pilot, lambda: "bobby" in usernames(app), "the table")
@@ -219,8 +212,7 @@ async def test_paging_past_the_end_of_a_page_loads_the_next(world: World) -> Non
     world.portal.importer.import_rows(lines, actor="test")
     app = world.app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await sign_in(pilot, "ada", World.PASSWORDS["ada"])
-        await wait_for_screen(pilot, "ProfileScreen")
+        await signed_in_as(pilot, world, "ada")
         await choose_org(pilot, ACME)
         await open_users(pilot)
         assert "Members 1–100 of 253" in message(app, "#users-status")
@@ -250,8 +242,7 @@ async def test_paging_past_the_end_of_a_page_loads_the_next(world: World) -> Non
 async def test_enter_in_the_filter_moves_to_the_table(world: World) -> None:
     app = world.app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await sign_in(pilot, "grace", World.PASSWORDS["grace"])
-        await wait_for_screen(pilot, "ProfileScreen")
+        await signed_in_as(pilot, world, "grace")
         await pilot.press("u")
         await wait_for_screen(pilot, "UsersScreen")
         await pilot.press("slash", *"gr", "enter")
