@@ -139,6 +139,7 @@ async def browse(space: Scratch, db: Path) -> dict[str, Any]:
             members = probe.shown.total
             await send_keys(app, "escape")
             await until(lambda: not isinstance(app.screen, UsersScreen))
+            await asyncio.sleep(0.5)  # the profile reloads the account when it comes back
         await send_keys(app, "u")
         await until(lambda: isinstance(app.screen, UsersScreen) and probe.shown is not None)
         await send_keys(app, "slash")
