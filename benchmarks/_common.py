@@ -92,6 +92,8 @@ def ratio(value: float, anchor: float) -> str:
     """``value / anchor`` as ``1.07x``."""
     if anchor <= 0:
         return "n/a"
+    if value <= 0:
+        return "none"
     figure = value / anchor
     return f"{figure:,.2f}x" if figure >= 0.01 else f"{figure:.4f}x"
 
