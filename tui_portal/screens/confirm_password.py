@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 ProtectedAction = Callable[["Portal", str], Any]
 
 
-class ConfirmPasswordModal(ServiceCalls, ModalScreen[Any]):
+class ConfirmPasswordModal(ModalScreen[Any], ServiceCalls):
     """Title "Confirm your password"; Enter confirms; Escape cancels and changes nothing.
 
     Dismisses with the action's result, or ``None`` when cancelled.

@@ -26,7 +26,7 @@ from tui_portal.widgets.status_line import StatusLine, Tone
 from tui_portal.widgets.top_bar import TopBar
 
 
-class EnableMfaScreen(ServiceCalls, Screen[None]):
+class EnableMfaScreen(Screen[None], ServiceCalls):
     """Shows one pending enrolment until a correct code turns it on."""
 
     CSS_PATH = "enable_mfa.tcss"

@@ -18,7 +18,7 @@ from tui_portal.services.results import CodeRequired, Organisation, SignInStep
 from tui_portal.widgets.status_line import StatusLine, Tone
 
 
-class MfaCodeScreen(ServiceCalls, Screen[None]):
+class MfaCodeScreen(Screen[None], ServiceCalls):
     """One field for the code; Enter submits; Escape goes back to the sign-in screen."""
 
     CSS_PATH = "mfa_code.tcss"

@@ -18,7 +18,7 @@ from tui_portal.services.results import Account, Enrolment
 from tui_portal.widgets.top_bar import OrganisationChanged, TopBar
 
 
-class ProfileScreen(ServiceCalls, Screen[None]):
+class ProfileScreen(Screen[None], ServiceCalls):
     """Username, display name, email, organisations and roles, and the MFA button."""
 
     CSS_PATH = "profile.tcss"

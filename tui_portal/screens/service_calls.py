@@ -24,7 +24,12 @@ T = TypeVar("T")
 
 
 class ServiceCalls(DOMNode):
-    """Mixin for screens: ``call_service`` runs a service call in a thread worker."""
+    """Mixin for screens: ``call_service`` runs a service call in a thread worker.
+
+    List it after the screen class (``class X(Screen[None], ServiceCalls)``): Textual takes
+    a widget's default styles from its first base only, and a screen without Screen's own
+    styles has no background, so the screen beneath shows through.
+    """
 
     @property
     def portal_app(self) -> PortalApp:

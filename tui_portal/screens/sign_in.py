@@ -37,7 +37,7 @@ def with_organisations(portal: Portal, step: SignInStep) -> tuple[SignInStep, li
     return step, []
 
 
-class SignInScreen(ServiceCalls, Screen[None]):
+class SignInScreen(Screen[None], ServiceCalls):
     """Username, masked password, and the Sign in button; Enter moves on, then submits."""
 
     CSS_PATH = "sign_in.tcss"

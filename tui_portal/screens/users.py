@@ -103,7 +103,7 @@ class MembersTable(DataTable[Text]):
         self.post_message(self.DisableWanted())
 
 
-class UsersScreen(ServiceCalls, Screen[None]):
+class UsersScreen(Screen[None], ServiceCalls):
     """Title, filter, the members table, and Disable MFA for the highlighted user."""
 
     CSS_PATH = "users.tcss"

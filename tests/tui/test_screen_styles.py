@@ -1,0 +1,59 @@
+"""Every screen paints the whole terminal; the confirm-password modal dims what is beneath."""
+
+from __future__ import annotations
+
+from textual.strip import Strip
+
+from tests.tui.flows import sign_in, signed_in_as, type_text, wait_for_screen
+from tests.world import World
+from tui_portal.app import PortalApp
+from tui_portal.demo import DEMO_ACCOUNTS
+
+
+def screen_text(app: PortalApp) -> str:
+    """What the terminal shows now, as plain text."""
+    lines: list[Strip] = app.screen._compositor.render_strips()
+    return "\n".join(line.text for line in lines)
+
+
+def assert_opaque(app: PortalApp) -> None:
+    assert app.screen.styles.background.a == 1.0, type(app.screen).__name__
+
+
+async def test_the_mfa_code_screen_hides_the_sign_in_screen_beneath(world: World) -> None:
+    app = world.app()
+    app.demo_accounts = DEMO_ACCOUNTS  # a tall sign-in screen, larger than the code box
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_screen(pilot, "SignInScreen")
+        assert_opaque(app)
+        assert "Demo accounts" in screen_text(app)
+        await sign_in(pilot, "leo", World.PASSWORDS["leo"])
+        await wait_for_screen(pilot, "MfaCodeScreen")
+        assert_opaque(app)
+        shown = screen_text(app)
+        assert "MFA code" in shown
+        assert "Demo accounts" not in shown and "Sign in" not in shown
+
+
+async def test_every_signed_in_screen_is_opaque_and_the_modal_dims(world: World) -> None:
+    app = world.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await signed_in_as(pilot, world, "leo")
+        assert_opaque(app)
+        await pilot.press("d")
+        await wait_for_screen(pilot, "ConfirmPasswordModal")
+        assert 0 < app.screen.styles.background.a < 1  # the profile shows through, dimmed
+        await pilot.press("escape")
+        await wait_for_screen(pilot, "ProfileScreen")
+        await pilot.press("r")
+        await wait_for_screen(pilot, "ConfirmPasswordModal")
+        await type_text(pilot, World.PASSWORDS["leo"])
+        await pilot.press("enter")
+        await wait_for_screen(pilot, "EnableMfaScreen")
+        assert_opaque(app)
+    app = world.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await signed_in_as(pilot, world, "grace")
+        await pilot.press("u")
+        await wait_for_screen(pilot, "UsersScreen")
+        assert_opaque(app)
