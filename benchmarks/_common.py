@@ -6,6 +6,7 @@ machine slows both alike, and prints a Markdown table of figures with their rati
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import csv
 import os
@@ -349,3 +350,12 @@ class Ticker:
     def stop(self) -> None:
         """Stop ticking."""
         self._timer.stop()
+
+
+async def until(condition: Callable[[], Any], timeout: float = 120.0) -> None:
+    """Wait, without blocking the event loop, until ``condition()`` holds."""
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the app did not get there in time")
+        await asyncio.sleep(0.001)

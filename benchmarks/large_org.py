@@ -38,6 +38,7 @@ from _common import (
     scratch,
     seed_org,
     send_keys,
+    until,
     verdict,
 )
 
@@ -49,16 +50,6 @@ OPENINGS = 5
 # A person looking for "Maya T…", changing their mind, and looking for "Sara".
 KEYSTROKES = [*"maya.t", *["backspace"] * 6, *"sara"]
 COLUMNS = ("Username", "Name", "Email", "Role", "MFA", "Last sign-in")
-TIMEOUT = 120.0
-
-
-async def until(condition: Callable[[], bool], timeout: float = TIMEOUT) -> None:
-    """Wait, without blocking the event loop, until ``condition()`` holds."""
-    deadline = time.perf_counter() + timeout
-    while not condition():
-        if time.perf_counter() > deadline:
-            raise TimeoutError("the app did not get there in time")
-        await asyncio.sleep(0.001)
 
 
 def memory_mib() -> dict[str, float]:

@@ -38,6 +38,7 @@ from _common import (
     scratch,
     seed_org,
     send_keys,
+    until,
     verdict,
 )
 
@@ -45,17 +46,7 @@ GOAL = 0.025
 SIZE = (80, 24)
 MFA_MEMBER = "mfa.member"
 MFA_MEMBER_PASSWORD = "a member's own password"
-TIMEOUT = 60.0
 IDLE_SECONDS = 2.0
-
-
-async def until(condition: Callable[[], Any], timeout: float = TIMEOUT) -> None:
-    """Wait, without blocking the event loop, until ``condition()`` holds."""
-    deadline = time.perf_counter() + timeout
-    while not condition():
-        if time.perf_counter() > deadline:
-            raise TimeoutError("the app did not get there in time")
-        await asyncio.sleep(0.002)
 
 
 class StallSampler:
