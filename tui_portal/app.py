@@ -1,7 +1,7 @@
 """PortalApp: the terminal portal's session state, navigation and command palette.
 
-The app draws the sign-in screen first and opens the database in a thread worker right
-after, so it appears at once; every later service call waits for that worker's result.
+The app draws the sign-in screen first and opens the database in a background thread right
+after, so it appears at once; every later service call waits for that thread's result.
 """
 
 from __future__ import annotations
@@ -84,7 +84,11 @@ class PortalApp(App[None]):
         except Exception as error:  # the message is the person's to read and act on
             from tui_portal.cli import known_errors
 
-            message = str(error) if isinstance(error, known_errors()) else "cannot open the portal"
+            message = (
+                str(error)
+                if isinstance(error, known_errors())
+                else f"cannot open the portal ({error.__class__.__name__})"
+            )
             self.open_error = message
             self._portal.set_exception(PortalUnavailable(message))
             with contextlib.suppress(RuntimeError):  # the app may have stopped already
