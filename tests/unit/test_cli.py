@@ -575,3 +575,26 @@ def test_a_non_utf8_import_is_one_line(
     line = one_error_line(run("user", "import", str(csv_file)))
     assert "not UTF-8" in line
     assert count(default_db, "users") == users
+
+
+def test_launching_on_a_database_that_cannot_open_says_so_after_the_ui_closes(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The UI explains the problem on screen; the shell is told again, in one line."""
+    import tui_portal.launch
+
+    launched: list[tuple[str, bool]] = []
+
+    def fake_run_tui(settings: object, *, demo: bool = False) -> str | None:
+        launched.append((getattr(settings, "database_url", ""), demo))
+        return "cannot create database file /nowhere/portal.db: Permission denied"
+
+    monkeypatch.setattr(tui_portal.launch, "run_tui", fake_run_tui)
+    result = run("--db", "/nowhere/portal.db")
+    assert result.code != 0
+    assert result.err.splitlines() == [
+        "error: cannot create database file /nowhere/portal.db: Permission denied"
+    ]
+    assert launched == [("sqlite:////nowhere/portal.db", False)]
+    monkeypatch.setattr(tui_portal.launch, "run_tui", lambda settings, demo=False: None)
+    assert run("--demo").code == 0
