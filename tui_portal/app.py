@@ -23,6 +23,7 @@ from tui_portal.services.clock import Clock, system_clock
 from tui_portal.services.errors import PortalError
 
 if TYPE_CHECKING:
+    from tui_portal.screens.profile import ProfileScreen
     from tui_portal.services.portal import Portal
     from tui_portal.services.results import Account, Organisation
 
@@ -194,7 +195,7 @@ class PortalApp(App[None]):
         if not isinstance(self.screen, UsersScreen):
             self.push_screen(UsersScreen())
 
-    def _profile(self) -> Any:
+    def _profile(self) -> ProfileScreen | None:
         from tui_portal.screens.profile import ProfileScreen
 
         return next((s for s in self.screen_stack if isinstance(s, ProfileScreen)), None)

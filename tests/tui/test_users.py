@@ -265,3 +265,18 @@ async def test_an_mfa_member_cannot_reach_users_without_a_code(world: World) -> 
         ] == []
         await enter_code(pilot, world.code("leo"))
         await wait_for_screen(pilot, "ProfileScreen")
+
+
+async def test_the_user_menu_closes_on_escape_and_on_a_click_outside(world: World) -> None:
+    app = world.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await signed_in_as(pilot, world, "mia")
+        await pilot.click("#user-menu-button")
+        await wait_for_screen(pilot, "UserMenu")
+        await pilot.press("escape")
+        await wait_for_screen(pilot, "ProfileScreen")
+        await pilot.click("#user-menu-button")
+        await wait_for_screen(pilot, "UserMenu")
+        await pilot.click(offset=(5, 25))
+        await wait_for_screen(pilot, "ProfileScreen")
+        assert app.account is not None  # nothing was chosen

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
@@ -47,9 +47,7 @@ class UserMenu(ModalScreen[str | None]):
         """Close the menu without choosing."""
         self.dismiss(None)
 
-    def on_click(self, event: object) -> None:
+    def on_click(self, event: events.Click) -> None:
         """A click outside the menu closes it."""
-        from textual.events import Click
-
-        if isinstance(event, Click) and event.widget is self:
+        if event.widget is self:
             self.dismiss(None)
