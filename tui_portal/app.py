@@ -18,6 +18,7 @@ from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.timer import Timer
 
 from tui_portal.services.clock import Clock, system_clock
 from tui_portal.services.errors import PortalError
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 PortalOpener = Callable[[], "Portal"]
 IDLE_TIMEOUT = timedelta(minutes=15)
 IDLE_CHECK_SECONDS = 10.0
+SIGN_IN_DEADLINE_EXIT = 3
+NOT_SIGNED_IN_IN_TIME = "Not signed in in time; the connection is closed."
 
 
 class PortalUnavailable(PortalError):
@@ -54,8 +57,13 @@ class PortalApp(App[None]):
         demo_accounts: Iterable[tuple[str, str, str]] = (),
         clock: Clock = system_clock,
         idle_timeout: timedelta = IDLE_TIMEOUT,
+        source: str = "local",
+        sign_in_deadline: timedelta | None = None,
     ) -> None:
         super().__init__()
+        self.source = source
+        self._sign_in_deadline = sign_in_deadline
+        self._deadline_timer: Timer | None = None
         self._open_portal = open_portal
         self._clock = clock
         self._idle_timeout = idle_timeout
@@ -74,7 +82,22 @@ class PortalApp(App[None]):
 
         self.push_screen(SignInScreen())
         self.set_interval(IDLE_CHECK_SECONDS, self.sign_out_if_idle)
+        self._arm_sign_in_deadline()
         self.call_after_refresh(self._start_opening)
+
+    def _arm_sign_in_deadline(self) -> None:
+        """A served session that nobody signs in to within the deadline is closed."""
+        if self._deadline_timer is not None:
+            self._deadline_timer.stop()
+            self._deadline_timer = None
+        if self._sign_in_deadline is not None:
+            self._deadline_timer = self.set_timer(
+                self._sign_in_deadline.total_seconds(), self._sign_in_deadline_passed
+            )
+
+    def _sign_in_deadline_passed(self) -> None:
+        if self.account is None:
+            self.exit(return_code=SIGN_IN_DEADLINE_EXIT, message=NOT_SIGNED_IN_IN_TIME)
 
     def _start_opening(self) -> None:
         threading.Thread(target=self._open_in_background, name="open-portal", daemon=True).start()
@@ -134,6 +157,9 @@ class PortalApp(App[None]):
         from tui_portal.screens.profile import ProfileScreen
 
         self.account = account
+        if self._deadline_timer is not None:
+            self._deadline_timer.stop()
+            self._deadline_timer = None
         self.organisations = tuple(organisations)
         own = [o.org_id for o in account.organisations]
         self.org_id = own[0] if own else (self.organisations[0].id if self.organisations else None)
@@ -155,6 +181,7 @@ class PortalApp(App[None]):
         self.account = None
         self.org_id = None
         self.organisations = ()
+        self._arm_sign_in_deadline()
         self._reset_to(SignInScreen())
 
     def _reset_to(self, screen: Screen[Any]) -> None:

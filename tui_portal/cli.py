@@ -22,6 +22,7 @@ from tui_portal.config import Settings, resolve_settings
 
 EXIT_USER_ERROR = 1
 EXIT_USAGE = 2
+DEMO = "tui_portal.demo"  # ctx.meta key: whether --demo was given
 
 
 def fail(message: str, code: int = EXIT_USER_ERROR) -> NoReturn:
@@ -68,14 +69,15 @@ def cli(ctx: click.Context, db: str | None, issuer: str | None, demo: bool) -> N
     if issuer is not None and (not issuer.strip() or ":" in issuer or len(issuer) > 100):
         fail("the issuer must be 1 to 100 characters without ':'", EXIT_USAGE)
     ctx.obj = resolve_settings(db=db, issuer=issuer, demo=demo)
+    ctx.meta[DEMO] = demo
     if ctx.invoked_subcommand is None:
         from tui_portal.launch import run_tui
 
         problem = run_tui(ctx.obj, demo=demo)
         if problem is not None:
             fail(problem)
-    elif demo:
-        fail("--demo launches the UI; it takes no command", EXIT_USAGE)
+    elif demo and ctx.invoked_subcommand != "serve":
+        fail("--demo launches or serves the demo; it takes no other command", EXIT_USAGE)
 
 
 @cli.command()
@@ -280,6 +282,18 @@ def audit(ctx: click.Context, org_name: str | None, as_json: bool) -> None:
     for r in records:
         fields = [iso_utc(r.at), r.event, r.actor or "-", r.target or "-", r.org or "-"]
         click.echo("\t".join(fields + ([r.detail] if r.detail else [])))
+
+
+# -- serving ------------------------------------------------------------------------------
+
+
+def _register_serve() -> None:
+    from tui_portal.serving.commands import serve
+
+    cli.add_command(serve)
+
+
+_register_serve()
 
 
 # -- entry point --------------------------------------------------------------------------

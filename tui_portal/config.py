@@ -7,6 +7,7 @@ variable, which wins over the platform default (platformdirs, app name ``tui-por
 from __future__ import annotations
 
 import os
+import pwd
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,3 +83,18 @@ def resolve_settings(
         key_source=KeySource(inline_value=inline_key, key_file=key_file),
         issuer=issuer or env.get(ISSUER_ENV) or DEFAULT_ISSUER,
     )
+
+
+def operating_system_user() -> str:
+    """The name of the process's real user, from the account database (never from
+    environment variables such as ``$USER`` or ``$LOGNAME``, which anyone can set)."""
+    uid = os.getuid()
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid{uid}"
+
+
+def local_source() -> str:
+    """Where a person running the portal in their own terminal is: ``local:NAME``."""
+    return f"local:{operating_system_user()}"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from tui_portal.app import PortalApp
-from tui_portal.config import Settings
+from tui_portal.config import Settings, local_source
 from tui_portal.services.clock import Clock, system_clock
 
 if TYPE_CHECKING:
@@ -20,11 +21,15 @@ def make_app(
     clock: Clock = system_clock,
     passwords: Passwords | None = None,
     portal: Portal | None = None,
+    source: str | None = None,
+    sign_in_deadline: timedelta | None = None,
 ) -> PortalApp:
     """The portal app over ``settings``' database, or over an already opened ``portal``.
 
     The database is opened (and, for the demo, seeded) in a background thread after the
-    first frame, so the sign-in screen appears at once.
+    first frame, so the sign-in screen appears at once. ``source`` says where the person is
+    (``ssh:ADDRESS``, ``web:ADDRESS``; ``local:NAME`` by default); ``sign_in_deadline``
+    ends a session that has not signed in within that time (served sessions use it).
     """
 
     def open_for_app() -> Portal:
@@ -37,11 +42,20 @@ def make_app(
             seed_demo(opened, clock)
         return opened
 
+    where = source or local_source()
     if not demo:  # the demo module is imported only for the demo: start-up waits for it
-        return PortalApp(open_for_app, clock=clock)
+        return PortalApp(
+            open_for_app, clock=clock, source=where, sign_in_deadline=sign_in_deadline
+        )
     from tui_portal.demo import DEMO_ACCOUNTS
 
-    return PortalApp(open_for_app, demo_accounts=DEMO_ACCOUNTS, clock=clock)
+    return PortalApp(
+        open_for_app,
+        demo_accounts=DEMO_ACCOUNTS,
+        clock=clock,
+        source=where,
+        sign_in_deadline=sign_in_deadline,
+    )
 
 
 def run_tui(settings: Settings, *, demo: bool = False) -> str | None:
@@ -53,3 +67,22 @@ def run_tui(settings: Settings, *, demo: bool = False) -> str | None:
     app = make_app(settings, demo=demo)
     app.run()
     return app.open_error
+
+
+def run_session(
+    settings: Settings,
+    *,
+    demo: bool = False,
+    source: str,
+    sign_in_deadline: timedelta | None = None,
+) -> int:
+    """Run one served session (SSH or browser) on this process's terminal.
+
+    Returns the exit status for the connection: 0 when the person quit, non-zero when the
+    session ended otherwise (not signed in in time, or the portal could not open).
+    """
+    app = make_app(settings, demo=demo, source=source, sign_in_deadline=sign_in_deadline)
+    app.run()
+    if app.open_error is not None:
+        return 1
+    return app.return_code or 0
