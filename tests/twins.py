@@ -16,9 +16,9 @@ from typing import Any
 from argon2 import PasswordHasher
 
 from tui_portal.config import KeySource, Settings
+from tui_portal.errors import InvalidCode
 from tui_portal.security.passwords import Passwords
 from tui_portal.services.clock import ManualClock
-from tui_portal.services.errors import InvalidCode
 from tui_portal.services.portal import open_portal
 from tui_portal.services.results import CodeRequired
 

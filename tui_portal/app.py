@@ -20,8 +20,8 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.timer import Timer
 
+from tui_portal.errors import PortalError, message_for
 from tui_portal.services.clock import Clock, system_clock
-from tui_portal.services.errors import PortalError
 
 if TYPE_CHECKING:
     from tui_portal.screens.profile import ProfileScreen
@@ -105,18 +105,17 @@ class PortalApp(App[None]):
     def _open_in_background(self) -> None:
         try:
             portal = self._open_portal()
-        except Exception as error:  # the message is the person's to read and act on
-            from tui_portal.cli import known_errors
-
-            message = (
-                str(error)
-                if isinstance(error, known_errors())
+        except Exception as error:
+            # The operator reads the reason when the app exits; the screen says it plainly.
+            self.open_error = (
+                message_for(error)
+                if isinstance(error, PortalError)
                 else f"cannot open the portal ({error.__class__.__name__})"
             )
-            self.open_error = message
-            self._portal.set_exception(PortalUnavailable(message))
+            unavailable = PortalUnavailable(message_for(error, audience="person"))
+            self._portal.set_exception(unavailable)
             with contextlib.suppress(RuntimeError):  # the app may have stopped already
-                self.call_from_thread(self.show_error, PortalUnavailable(message))
+                self.call_from_thread(self.show_error, unavailable)
         else:
             self._portal.set_result(portal)
         # Everything loaded by now (Textual, SQLAlchemy, the schema) lives as long as the
@@ -287,15 +286,8 @@ class PortalApp(App[None]):
         self, error: Exception, failed: Callable[[PortalError], Any] | None = None
     ) -> None:
         """An error no screen expects: say so without details (they may hold data)."""
-        from tui_portal.cli import known_errors
-
         self.log.error(f"service call failed: {error.__class__.__name__}")
-        message = (
-            str(error)
-            if isinstance(error, known_errors())
-            else "Something went wrong. Nothing was changed; please try again."
-        )
-        wrapped = PortalError(message)
+        wrapped = PortalError(message_for(error, audience="person"))
         if failed is not None:
             failed(wrapped)
         else:

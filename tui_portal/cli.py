@@ -19,6 +19,7 @@ import click
 
 from tui_portal import __version__
 from tui_portal.config import Settings, resolve_settings
+from tui_portal.errors import PortalError, message_for, one_line
 
 EXIT_USER_ERROR = 1
 EXIT_USAGE = 2
@@ -27,9 +28,7 @@ DEMO = "tui_portal.demo"  # ctx.meta key: whether --demo was given
 
 def fail(message: str, code: int = EXIT_USER_ERROR) -> NoReturn:
     """Print one ``error:`` line and leave."""
-    # Driver messages (libpq's among them) can span lines; the contract is one line.
-    one_line = " ".join(part.strip() for part in message.splitlines() if part.strip())
-    click.echo(f"error: {one_line}", err=True)
+    click.echo(f"error: {one_line(message)}", err=True)
     sys.exit(code)
 
 
@@ -235,12 +234,8 @@ def user_import(ctx: click.Context, csv_file: Path) -> None:
             summary = portal.importer.import_rows(handle, actor=operator_name())
         except UnicodeDecodeError:
             fail(f"{csv_file} is not UTF-8 text; nothing was imported")
-        except Exception as error:
-            from tui_portal.services.errors import PortalError
-
-            if isinstance(error, PortalError):
-                fail(f"{error}; nothing was imported")
-            raise
+        except PortalError as error:
+            fail(f"{message_for(error)}; nothing was imported")
     click.echo(f"imported {summary.users} users and {summary.memberships} memberships")
 
 
@@ -299,15 +294,6 @@ _register_serve()
 # -- entry point --------------------------------------------------------------------------
 
 
-def known_errors() -> tuple[type[BaseException], ...]:
-    """The errors that are a person's to fix, shown as one ``error:`` line."""
-    from tui_portal.data.engine import DatabaseError
-    from tui_portal.security.secret_box import SecretKeyError
-    from tui_portal.services.errors import PortalError
-
-    return (PortalError, DatabaseError, SecretKeyError)
-
-
 def main(argv: list[str] | None = None, entry: click.Command = cli) -> None:
     """Run the command line; turn every user error into one ``error:`` line."""
     try:
@@ -318,8 +304,8 @@ def main(argv: list[str] | None = None, entry: click.Command = cli) -> None:
         sys.exit(done.exit_code)
     except click.ClickException as error:
         fail(error.format_message(), error.exit_code)
-    except known_errors() as error:
-        fail(str(error))
+    except PortalError as error:
+        fail(message_for(error))
     except UnicodeError:  # bytes that are not UTF-8 in an argument or on standard input
         fail("the input is not valid UTF-8 text")
     except OSError as error:

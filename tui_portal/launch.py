@@ -44,9 +44,7 @@ def make_app(
 
     where = source or local_source()
     if not demo:  # the demo module is imported only for the demo: start-up waits for it
-        return PortalApp(
-            open_for_app, clock=clock, source=where, sign_in_deadline=sign_in_deadline
-        )
+        return PortalApp(open_for_app, clock=clock, source=where, sign_in_deadline=sign_in_deadline)
     from tui_portal.demo import DEMO_ACCOUNTS
 
     return PortalApp(

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
+from tui_portal.errors import InvalidInput
 from tui_portal.services.clock import ManualClock
-from tui_portal.services.errors import InvalidInput
 from tui_portal.services.portal import Portal
 from tui_portal.services.results import MemberRow, SignedIn
 from tui_portal.services.validation import text_key

@@ -13,9 +13,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from tui_portal.data.engine import DatabaseError, make_engine
+from tui_portal.data.engine import make_engine
 from tui_portal.data.models import Base
 from tui_portal.data.schema import MIGRATIONS, ensure_schema, head_revision
+from tui_portal.errors import DatabaseError
 from tui_portal.services.audit import Event
 from tui_portal.services.clock import ManualClock
 from tui_portal.services.portal import Portal

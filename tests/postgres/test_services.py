@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui_portal.security import totp
-from tui_portal.services.audit import Event
-from tui_portal.services.errors import (
+from tui_portal.errors import (
     AlreadyExists,
     EnrolmentExpired,
     IncorrectPassword,
@@ -17,6 +15,8 @@ from tui_portal.services.errors import (
     PermissionDenied,
     Throttled,
 )
+from tui_portal.security import totp
+from tui_portal.services.audit import Event
 from tui_portal.services.results import CodeRequired, SignedIn
 
 from .support import ACME, GLOBEX, OPERATOR, World, code_at

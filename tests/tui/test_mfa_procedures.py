@@ -140,7 +140,7 @@ async def test_replace_device(world: World) -> None:
     world.clock.advance(30)
     step = totp.time_step(world.clock().timestamp())
     pending = world.portal.sign_in.sign_in("leo", World.PASSWORDS["leo"])
-    from tui_portal.services.errors import InvalidCode
+    from tui_portal.errors import InvalidCode
     from tui_portal.services.results import CodeRequired
 
     assert isinstance(pending, CodeRequired)

@@ -39,14 +39,16 @@ async def test_signing_in_stops_the_deadline_and_signing_out_starts_it_again(
 ) -> None:
     from datetime import timedelta
 
+    from tests.tui.flows import wait_until
     from tui_portal.app import SIGN_IN_DEADLINE_EXIT
 
-    app = world.app(sign_in_deadline=timedelta(seconds=0.5))
+    deadline = 3.0  # longer than a sign-in takes on a busy machine
+    app = world.app(sign_in_deadline=timedelta(seconds=deadline))
     async with app.run_test(size=(80, 24)) as pilot:
         await signed_in_as(pilot, world, "mia")
-        await pilot.pause(0.7)
+        await pilot.pause(deadline + 0.2)
         assert app.is_running and app.return_code is None
         app.sign_out()
         await wait_for_screen(pilot, "SignInScreen")
-        await pilot.pause(0.8)
+        await wait_until(pilot, lambda: app.return_code is not None, "the deadline", 10)
     assert app.return_code == SIGN_IN_DEADLINE_EXIT

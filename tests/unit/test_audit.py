@@ -9,15 +9,15 @@ from argon2 import PasswordHasher
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from tui_portal.services.audit import Event
-from tui_portal.services.clock import ManualClock
-from tui_portal.services.errors import (
+from tui_portal.errors import (
     IncorrectPassword,
     InvalidCode,
     InvalidCredentials,
     NotFound,
     Throttled,
 )
+from tui_portal.services.audit import Event
+from tui_portal.services.clock import ManualClock
 from tui_portal.services.portal import Portal
 from tui_portal.services.results import CodeRequired
 

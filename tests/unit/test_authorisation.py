@@ -7,14 +7,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from tui_portal.services.audit import Event
-from tui_portal.services.clock import ManualClock
-from tui_portal.services.errors import (
+from tui_portal.errors import (
     IncorrectPassword,
     InvalidInput,
     NotFound,
     PermissionDenied,
 )
+from tui_portal.services.audit import Event
+from tui_portal.services.clock import ManualClock
 from tui_portal.services.portal import Portal, open_portal
 from tui_portal.services.results import Account
 

@@ -500,7 +500,7 @@ def test_an_unreachable_database_is_one_line(run: Run, db: str) -> None:
 def test_a_multi_line_driver_message_is_still_one_line(
     run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tui_portal.data.engine import DatabaseError
+    from tui_portal.errors import DatabaseError
 
     def refuse(*args: object, **kwargs: object) -> Portal:
         raise DatabaseError(

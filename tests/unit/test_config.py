@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tui_portal.config import DEFAULT_ISSUER, database_url_from, resolve_settings
+from tui_portal.errors import InvalidInput
 from tui_portal.services import validation as rules
-from tui_portal.services.errors import InvalidInput
 
 
 @pytest.fixture

@@ -9,14 +9,14 @@ from urllib.parse import parse_qs, urlsplit
 import pyotp
 import pytest
 
-from tui_portal.security.passwords import Passwords
-from tui_portal.services.audit import Event
-from tui_portal.services.clock import ManualClock
-from tui_portal.services.errors import (
+from tui_portal.errors import (
     EnrolmentExpired,
     IncorrectPassword,
     InvalidCode,
 )
+from tui_portal.security.passwords import Passwords
+from tui_portal.services.audit import Event
+from tui_portal.services.clock import ManualClock
 from tui_portal.services.portal import Portal, open_portal
 from tui_portal.services.results import CodeRequired, SignedIn
 

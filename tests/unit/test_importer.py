@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 
+from tui_portal.errors import InvalidInput
 from tui_portal.security.passwords import Passwords, is_argon2_phc
 from tui_portal.services.audit import Event
-from tui_portal.services.errors import InvalidInput
 from tui_portal.services.importer import ImportSummary
 from tui_portal.services.portal import Portal
 from tui_portal.services.results import SignedIn

@@ -12,9 +12,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from tui_portal.data.engine import DatabaseError, make_engine
+from tui_portal.data.engine import make_engine
 from tui_portal.data.models import Base
 from tui_portal.data.schema import ensure_schema, head_revision
+from tui_portal.errors import DatabaseError
 
 
 def test_the_migration_matches_the_models(tmp_path: Path) -> None:

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import text
 
 from tui_portal.config import KeySource, Settings
+from tui_portal.errors import InvalidCode, SecretKeyError
 from tui_portal.security.passwords import Passwords
-from tui_portal.security.secret_box import SecretBox, SecretKeyError, decode_key, encode_key
+from tui_portal.security.secret_box import SecretBox, decode_key, encode_key
 from tui_portal.services.clock import ManualClock
-from tui_portal.services.errors import InvalidCode
 from tui_portal.services.portal import Portal, open_portal
 from tui_portal.services.results import CodeRequired
 

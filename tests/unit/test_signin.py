@@ -12,10 +12,10 @@ from argon2 import PasswordHasher, extract_parameters
 from sqlalchemy import text
 
 from tui_portal.config import Settings
+from tui_portal.errors import EnrolmentExpired, InvalidCode, InvalidCredentials
 from tui_portal.security.passwords import Passwords
 from tui_portal.services.audit import Event
 from tui_portal.services.clock import ManualClock
-from tui_portal.services.errors import EnrolmentExpired, InvalidCode, InvalidCredentials
 from tui_portal.services.portal import Portal, open_portal
 from tui_portal.services.results import CodeRequired, SignedIn
 

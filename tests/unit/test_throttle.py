@@ -9,15 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tui_portal.data.engine import make_session_factory
-from tui_portal.security import throttle as rule
-from tui_portal.security.throttle import ThrottleState
-from tui_portal.services.clock import ManualClock
-from tui_portal.services.errors import (
+from tui_portal.errors import (
     IncorrectPassword,
     InvalidCode,
     InvalidCredentials,
     Throttled,
 )
+from tui_portal.security import throttle as rule
+from tui_portal.security.throttle import ThrottleState
+from tui_portal.services.clock import ManualClock
 from tui_portal.services.portal import Portal
 from tui_portal.services.results import CodeRequired, SignedIn
 from tui_portal.services.throttling import ThrottleStore

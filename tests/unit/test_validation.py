@@ -13,14 +13,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tui_portal.services import validation as rules
-from tui_portal.services.clock import ManualClock
-from tui_portal.services.errors import (
+from tui_portal.errors import (
     IncorrectPassword,
     InvalidCredentials,
     InvalidInput,
     Throttled,
 )
+from tui_portal.services import validation as rules
+from tui_portal.services.clock import ManualClock
 from tui_portal.services.portal import Portal, open_portal
 from tui_portal.services.results import SignedIn
 

@@ -16,11 +16,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from tui_portal.errors import DatabaseError
+
 SQLITE_BUSY_TIMEOUT_MS = 5000
-
-
-class DatabaseError(Exception):
-    """The database cannot be opened or reached; the message says which and why."""
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -11,7 +11,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from tui_portal.data.engine import DatabaseError, make_url_safe
+from tui_portal.data.engine import make_url_safe
+from tui_portal.errors import DatabaseError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATION_LOCK = 0x7475692D706F7274  # PostgreSQL advisory lock key: "tui-port" in ASCII

@@ -16,8 +16,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from tui_portal.errors import IncorrectPassword, PortalError
 from tui_portal.screens.service_calls import ServiceCalls
-from tui_portal.services.errors import IncorrectPassword, PortalError
 from tui_portal.widgets.status_line import StatusLine, Tone
 
 if TYPE_CHECKING:

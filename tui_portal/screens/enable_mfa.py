@@ -17,9 +17,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
+from tui_portal.errors import InvalidCode, PortalError
 from tui_portal.screens.service_calls import ServiceCalls
 from tui_portal.security.totp import group_secret
-from tui_portal.services.errors import InvalidCode, PortalError
 from tui_portal.services.results import Account, Enrolment
 from tui_portal.widgets.qr import QrCode
 from tui_portal.widgets.status_line import StatusLine, Tone

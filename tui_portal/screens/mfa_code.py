@@ -11,9 +11,9 @@ from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
+from tui_portal.errors import PortalError
 from tui_portal.screens.service_calls import ServiceCalls
 from tui_portal.screens.sign_in import with_organisations
-from tui_portal.services.errors import PortalError
 from tui_portal.services.results import CodeRequired, Organisation, SignInStep
 from tui_portal.widgets.status_line import StatusLine, Tone
 

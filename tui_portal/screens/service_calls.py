@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from textual import work
 from textual.dom import DOMNode
 
-from tui_portal.services.errors import PortalError
+from tui_portal.errors import PortalError
 
 if TYPE_CHECKING:
     from tui_portal.app import PortalApp

@@ -13,8 +13,8 @@ from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label
 
+from tui_portal.errors import PortalError
 from tui_portal.screens.service_calls import ServiceCalls
-from tui_portal.services.errors import PortalError
 from tui_portal.widgets.status_line import StatusLine, Tone
 
 if TYPE_CHECKING:

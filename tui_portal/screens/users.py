@@ -21,8 +21,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
+from tui_portal.errors import PortalError
 from tui_portal.screens.service_calls import ServiceCalls
-from tui_portal.services.errors import PortalError
 from tui_portal.services.results import Account, MemberPage, MemberRow
 from tui_portal.widgets.top_bar import OrganisationChanged, TopBar
 

@@ -19,14 +19,11 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from tui_portal.config import SECRET_KEY_ENV, KeySource
+from tui_portal.errors import SecretKeyError
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
 _FINGERPRINT_CONTEXT = b"tui-portal secrets key fingerprint v1"
-
-
-class SecretKeyError(Exception):
-    """The secrets key is missing, malformed, unreadable, or not the one the database expects."""
 
 
 def decode_key(text: str, where: str) -> bytes:

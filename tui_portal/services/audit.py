@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tui_portal.data.models import AuditEvent, Organisation
+from tui_portal.errors import NotFound
 from tui_portal.services.clock import Clock
-from tui_portal.services.errors import NotFound
 from tui_portal.services.results import AuditRecord
 from tui_portal.services.validation import text_key
 

@@ -15,11 +15,11 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 from tui_portal.data.models import Membership, MfaCredential, Organisation, User
+from tui_portal.errors import AlreadyExists, InvalidInput, NotFound, PermissionDenied
 from tui_portal.security.passwords import Passwords
 from tui_portal.services import validation as rules
 from tui_portal.services.audit import AuditLog, Event
 from tui_portal.services.clock import Clock
-from tui_portal.services.errors import AlreadyExists, InvalidInput, NotFound, PermissionDenied
 from tui_portal.services.results import (
     Account,
     MemberPage,

@@ -19,11 +19,11 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tui_portal.data.models import Base, Membership, Organisation, User
+from tui_portal.errors import InvalidInput
 from tui_portal.security.passwords import is_argon2_phc
 from tui_portal.services import validation as rules
 from tui_portal.services.audit import AuditLog, Event
 from tui_portal.services.clock import Clock
-from tui_portal.services.errors import InvalidInput
 
 HEADER = ["username", "name", "email", "org", "role", "password_hash"]
 MAX_FIELD = 1024

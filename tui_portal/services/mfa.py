@@ -15,13 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tui_portal.data.models import MfaCredential, Organisation, User
-from tui_portal.security import totp
-from tui_portal.security.passwords import Passwords
-from tui_portal.security.secret_box import SecretBox
-from tui_portal.services.audit import AuditLog, Event
-from tui_portal.services.clock import Clock
-from tui_portal.services.directory import find_user, load_account, role_of
-from tui_portal.services.errors import (
+from tui_portal.errors import (
     EnrolmentExpired,
     IncorrectPassword,
     InvalidCode,
@@ -29,6 +23,12 @@ from tui_portal.services.errors import (
     PermissionDenied,
     Throttled,
 )
+from tui_portal.security import totp
+from tui_portal.security.passwords import Passwords
+from tui_portal.security.secret_box import SecretBox
+from tui_portal.services.audit import AuditLog, Event
+from tui_portal.services.clock import Clock
+from tui_portal.services.directory import find_user, load_account, role_of
 from tui_portal.services.results import Account, Enrolment
 from tui_portal.services.signin import MAX_SIGN_IN_INPUT, consume_code
 from tui_portal.services.throttling import ThrottleStore

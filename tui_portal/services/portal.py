@@ -13,13 +13,13 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tui_portal.config import Settings
-from tui_portal.data.engine import DatabaseError, make_engine, make_session_factory, make_url_safe
+from tui_portal.data.engine import make_engine, make_session_factory, make_url_safe
 from tui_portal.data.models import PortalMeta
 from tui_portal.data.schema import ensure_schema
+from tui_portal.errors import DatabaseError, SecretKeyError
 from tui_portal.security.passwords import Passwords
 from tui_portal.security.secret_box import (
     SecretBox,
-    SecretKeyError,
     describe_mismatch,
     load_or_create_key,
 )

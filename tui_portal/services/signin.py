@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tui_portal.data.models import MfaCredential, User
+from tui_portal.errors import InvalidCode, InvalidCredentials, Throttled
 from tui_portal.security import totp
 from tui_portal.security.passwords import Passwords
 from tui_portal.security.secret_box import SecretBox
@@ -23,7 +24,6 @@ from tui_portal.services import validation as rules
 from tui_portal.services.audit import AuditLog, Event
 from tui_portal.services.clock import Clock
 from tui_portal.services.directory import find_user, load_account
-from tui_portal.services.errors import InvalidCode, InvalidCredentials, Throttled
 from tui_portal.services.results import CodeRequired, SignedIn, SignInStep
 from tui_portal.services.throttling import ThrottleStore
 

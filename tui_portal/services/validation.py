@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from tui_portal.services.errors import InvalidInput
+from tui_portal.errors import InvalidInput
 
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 PASSWORD_MIN = 8
