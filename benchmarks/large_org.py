@@ -173,6 +173,7 @@ async def memory_steps(space: Scratch, db: Path) -> dict[str, float]:
     from tui_portal.screens.users import UsersScreen
     from tui_portal.security.passwords import Passwords
     from tui_portal.services.portal import open_portal
+    from tui_portal.services.results import SignedIn
 
     cheap = Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
     portal = open_portal(space.settings(db), passwords=cheap)
@@ -180,8 +181,11 @@ async def memory_steps(space: Scratch, db: Path) -> dict[str, float]:
     probe = PageProbe(app)
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: app._portal.done())
-        admin = portal.sign_in.sign_in(ADMIN, ADMIN_PASSWORD).account  # type: ignore[union-attr]
-        app.signed_in(admin, portal.directory.picker_organisations(admin.id))
+        signed = portal.sign_in.sign_in(
+            username=ADMIN, password=ADMIN_PASSWORD, source="local:benchmark"
+        )
+        assert isinstance(signed, SignedIn)
+        app.signed_in(signed, portal.members.picker_organisations(signed.caller))
         await pilot.pause()
         await probe.time(lambda: send_keys(app, "u"), lambda page: True)
         assert isinstance(app.screen, UsersScreen)

@@ -34,6 +34,7 @@ from _common import (
 )
 
 PASSWORD = "a benchmark password"
+SOURCE = "local:benchmark"
 USERS_PER_PROCESS = 4
 CODE_CHECKS = 200
 SIGN_IN_CODE_STEPS = 20
@@ -48,7 +49,9 @@ def prepare(space: Scratch, db: Path, processes: int) -> dict[str, str]:
     """Users for every process, with and without MFA; the TOTP secret of each MFA user."""
     from tui_portal.security.totp import code_at_step, time_step
     from tui_portal.services.clock import ManualClock
+    from tui_portal.services.results import Operator, SignedIn
 
+    benchmark = Operator("benchmark")
     clock = ManualClock(datetime.now(UTC))
     portal = open_portal_at(space, db, clock=clock)
     secrets: dict[str, str] = {}
@@ -57,12 +60,18 @@ def prepare(space: Scratch, db: Path, processes: int) -> dict[str, str]:
             for number in range(USERS_PER_PROCESS):
                 for mfa in (False, True):
                     name = username(process, number, mfa)
-                    account = portal.directory.create_user(name, PASSWORD, actor="benchmark")
+                    portal.directory.create_user(name, PASSWORD, operator=benchmark)
                     if mfa:
-                        enrolment = portal.mfa.start_enrolment(account.id)
+                        signed = portal.sign_in.sign_in(
+                            username=name, password=PASSWORD, source=SOURCE
+                        )
+                        assert isinstance(signed, SignedIn)
+                        enrolment = portal.mfa.start_enrolment(signed.caller)
                         step = time_step(clock().timestamp())
                         code = code_at_step(enrolment.secret, step)
-                        portal.mfa.confirm_enrolment(account.id, enrolment.credential_id, code)
+                        portal.mfa.confirm_enrolment(
+                            signed.caller, credential_id=enrolment.credential_id, code=code
+                        )
                         secrets[name] = enrolment.secret
     finally:
         portal.close()
@@ -95,11 +104,11 @@ def worker(job: dict[str, Any]) -> tuple[int, float]:
         if job["kind"] == "argon2":
             assert portal.passwords.verify(stored, PASSWORD).matched
         else:
-            step = portal.sign_in.sign_in(name, PASSWORD)
+            step = portal.sign_in.sign_in(username=name, password=PASSWORD, source=SOURCE)
             if isinstance(step, CodeRequired):
                 clock.advance(30)
                 code = code_at_step(job["secrets"][name], time_step(clock().timestamp()))
-                portal.sign_in.verify_code(step.token, code)
+                portal.sign_in.verify_code(token=step.token, code=code)
         done += 1
     elapsed = time.perf_counter() - started
     portal.close()
@@ -138,9 +147,8 @@ def code_checks(space: Scratch, db: Path, secrets: dict[str, str]) -> dict[str, 
     sign-in, and (the anchor) the TOTP comparison alone."""
     from sqlalchemy import select
 
-    from tui_portal.data.engine import make_session_factory
     from tui_portal.data.models import MfaCredential, User
-    from tui_portal.security.secret_box import SecretBox, load_or_create_key
+    from tui_portal.security.secret_box import SecretBox, load_key
     from tui_portal.security.totp import check_code, code_at_step, time_step
     from tui_portal.services.clock import ManualClock
     from tui_portal.services.results import CodeRequired
@@ -148,8 +156,7 @@ def code_checks(space: Scratch, db: Path, secrets: dict[str, str]) -> dict[str, 
 
     clock = ManualClock(datetime.now(UTC) + timedelta(days=_runs + 1))
     portal = open_portal_at(space, db, clock=clock)
-    box = SecretBox(load_or_create_key(portal.settings.key_source))
-    sessions = make_session_factory(portal.engine)
+    box = SecretBox(load_key(portal.settings.key_source, create=False))
     name = username(0, 0, True)
     secret = secrets[name]
     figures: dict[str, list[float]] = {"check": [], "step": [], "bare": []}
@@ -158,7 +165,7 @@ def code_checks(space: Scratch, db: Path, secrets: dict[str, str]) -> dict[str, 
         now = clock()
         code = code_at_step(secret, time_step(now.timestamp()))
         start = time.perf_counter()
-        with sessions.begin() as session:
+        with portal.db.write() as session:
             credential = session.scalar(
                 select(MfaCredential)
                 .join(User, User.id == MfaCredential.user_id)
@@ -169,12 +176,12 @@ def code_checks(space: Scratch, db: Path, secrets: dict[str, str]) -> dict[str, 
         figures["check"].append(time.perf_counter() - start)
     # The password step (argon2) of each sign-in is not timed: only its code step is.
     for _ in range(SIGN_IN_CODE_STEPS):
-        pending = portal.sign_in.sign_in(name, PASSWORD)
+        pending = portal.sign_in.sign_in(username=name, password=PASSWORD, source=SOURCE)
         assert isinstance(pending, CodeRequired)
         clock.advance(30)
         code = code_at_step(secret, time_step(clock().timestamp()))
         start = time.perf_counter()
-        portal.sign_in.verify_code(pending.token, code)
+        portal.sign_in.verify_code(token=pending.token, code=code)
         figures["step"].append(time.perf_counter() - start)
     for number in range(CODE_CHECKS):
         now_seconds = clock().timestamp() + 30 * number

@@ -80,7 +80,9 @@ def submit_codes(
             clock.now = datetime.fromtimestamp(moment, UTC)
             outcome = "not started"
             try:
-                step = portal.sign_in.sign_in(username, password)
+                step = portal.sign_in.sign_in(
+                    username=username, password=password, source="local:twin"
+                )
                 assert isinstance(step, CodeRequired)
             except Exception as error:
                 step = None
@@ -88,7 +90,7 @@ def submit_codes(
             barrier.wait(timeout=BARRIER_TIMEOUT)  # both submit at the same moment
             if step is not None:
                 try:
-                    portal.sign_in.verify_code(step.token, code)
+                    portal.sign_in.verify_code(token=step.token, code=code)
                     outcome = "signed in"
                 except InvalidCode:
                     outcome = "invalid code"

@@ -21,6 +21,7 @@ from tui_portal.security import totp
 from tui_portal.security.passwords import Passwords
 from tui_portal.services.clock import ManualClock
 from tui_portal.services.portal import Portal, open_portal
+from tui_portal.services.results import Account, Caller, CodeRequired, Operator, SignedIn
 
 if TYPE_CHECKING:
     from tui_portal.app import PortalApp
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
 # The start of a TOTP step, so step arithmetic stays obvious.
 START = datetime(2026, 11, 30, 9, 0, 0, tzinfo=UTC)
 ISSUER = "Developer Portal"
-OPERATOR = "operator:test"
+OPERATOR = Operator("test")
+SOURCE = "local:test"
 ACME = "Acme Cloud"
 GLOBEX = "Globex Labs"
 MARKUP_NAME = "[bold red]Bobby[/] Tables"
@@ -37,6 +39,18 @@ MARKUP_NAME = "[bold red]Bobby[/] Tables"
 def cheap_hasher() -> PasswordHasher:
     """argon2id with the smallest parameters: the same rules, a fraction of the cost."""
     return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+def importable_hash(password: str = "imported password") -> str:
+    """An argon2id hash an import accepts: the cheapest parameters within its bounds."""
+    from tui_portal.security.passwords import IMPORT_BOUNDS
+
+    hasher = PasswordHasher(
+        time_cost=IMPORT_BOUNDS.min_memory_time // IMPORT_BOUNDS.min_memory_kib,
+        memory_cost=IMPORT_BOUNDS.min_memory_kib,
+        parallelism=1,
+    )
+    return hasher.hash(password)
 
 
 def cheap_passwords() -> Passwords:
@@ -98,15 +112,37 @@ class World:
 
         return make_app(self.settings, clock=self.clock, portal=self.portal, **kwargs)
 
+    def signed_in(self, username: str, source: str = SOURCE) -> SignedIn:
+        """Sign a person in through the services, with a code when they have MFA."""
+        step = self.portal.sign_in.sign_in(
+            username=username, password=self.PASSWORDS[username], source=source
+        )
+        if isinstance(step, CodeRequired):
+            step = self.portal.sign_in.verify_code(token=step.token, code=self.code(username))
+            self.clock.advance(totp.STEP_SECONDS)
+        return step
+
+    def account(self, username: str) -> Account:
+        """The person's account as it is in the database now."""
+        from tui_portal.services.lookups import load_account
+
+        with self.portal.db.read() as session:
+            return load_account(session, self.ids[username])
+
+    def caller(self, username: str, source: str = SOURCE) -> Caller:
+        """A live session of the person's, opened through the services."""
+        return self.signed_in(username, source).caller
+
     def enrol(self, username: str) -> None:
         """Give a person an active authenticator, keeping its secret for the test."""
-        user_id = self.ids[username]
-        enrolment = self.portal.mfa.start_enrolment(user_id)
+        caller = self.caller(username)
+        enrolment = self.portal.mfa.start_enrolment(caller)
         self.secrets[username] = enrolment.secret
-        account = self.portal.mfa.confirm_enrolment(
-            user_id, enrolment.credential_id, self.code(username)
+        enabled = self.portal.mfa.confirm_enrolment(
+            caller, credential_id=enrolment.credential_id, code=self.code(username)
         )
-        assert account.mfa_enabled
+        assert enabled.account.mfa_enabled
+        self.portal.sessions.sign_out(caller)
         self.clock.advance(totp.STEP_SECONDS)
 
 
@@ -121,7 +157,7 @@ def build_world(url: str, folder: Path) -> World:
     world = World(portal=portal, clock=clock, settings=settings, key=key)
     directory = portal.directory
     for org in (ACME, GLOBEX):
-        directory.create_organisation(org, actor=OPERATOR)
+        directory.create_organisation(org, operator=OPERATOR)
     people = {
         "ada": ("Ada Lovelace", "ada@acme.example", False, [(ACME, "admin"), (GLOBEX, "admin")]),
         "grace": ("Grace Hopper", "grace@globex.example", False, [(GLOBEX, "admin")]),
@@ -134,13 +170,13 @@ def build_world(url: str, folder: Path) -> World:
         account = directory.create_user(
             username,
             World.PASSWORDS[username],
-            actor=OPERATOR,
+            operator=OPERATOR,
             name=name,
             email=email,
             account_manager=manager,
         )
         world.ids[username] = account.id
         for org, role in memberships:
-            directory.add_member(org, username, role, actor=OPERATOR)
+            directory.add_member(org, username, role, operator=OPERATOR)
     world.enrol("leo")
     return world

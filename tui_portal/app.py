@@ -26,7 +26,7 @@ from tui_portal.services.clock import Clock, system_clock
 if TYPE_CHECKING:
     from tui_portal.screens.profile import ProfileScreen
     from tui_portal.services.portal import Portal
-    from tui_portal.services.results import Account, Organisation
+    from tui_portal.services.results import Account, Caller, Organisation, SignedIn
 
 PortalOpener = Callable[[], "Portal"]
 IDLE_TIMEOUT = timedelta(minutes=15)
@@ -71,6 +71,7 @@ class PortalApp(App[None]):
         self._portal: Future[Portal] = Future()
         self.demo_accounts = tuple(demo_accounts)
         self.account: Account | None = None
+        self.caller: Caller | None = None
         self.org_id: int | None = None
         self.organisations: tuple[Organisation, ...] = ()
         self.open_error: str | None = None
@@ -151,11 +152,13 @@ class PortalApp(App[None]):
             self.sign_out()
             self.notify(f"Signed out after {minutes} minutes without activity.", timeout=30)
 
-    def signed_in(self, account: Account, organisations: Iterable[Organisation]) -> None:
-        """Start a session for ``account`` and show the profile."""
+    def signed_in(self, signed: SignedIn, organisations: Iterable[Organisation]) -> None:
+        """Start a session for the account signed in and show the profile."""
         from tui_portal.screens.profile import ProfileScreen
 
+        account = signed.account
         self.account = account
+        self.caller = signed.caller
         if self._deadline_timer is not None:
             self._deadline_timer.stop()
             self._deadline_timer = None
@@ -177,7 +180,14 @@ class PortalApp(App[None]):
         """End the session and return to the sign-in screen."""
         from tui_portal.screens.sign_in import SignInScreen
 
+        caller = self.caller
+        if caller is not None and self._portal.done() and self._portal.exception() is None:
+            portal = self._portal.result()
+            threading.Thread(
+                target=portal.sessions.sign_out, args=(caller,), name="sign-out", daemon=True
+            ).start()
         self.account = None
+        self.caller = None
         self.org_id = None
         self.organisations = ()
         self._arm_sign_in_deadline()

@@ -11,8 +11,11 @@ import pwd
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import platformdirs
+
+from tui_portal.errors import InvalidInput
 
 APP_NAME = "tui-portal"
 DEFAULT_ISSUER = "Developer Portal"
@@ -56,11 +59,37 @@ def user_config_dir() -> Path:
 
 
 def database_url_from(value: str) -> str:
-    """Turn a ``--db`` value into an SQLAlchemy URL: anything without ``://`` is a SQLite path."""
-    if "://" in value:
-        return value
-    path = Path(value).expanduser()
-    return f"sqlite:///{path.resolve()}"
+    """Turn a ``--db`` value into an SQLAlchemy URL: anything without ``://`` is a SQLite path.
+
+    A path is percent-encoded into the URL, so characters such as ``?`` and ``#`` stay part
+    of the file name. A URL is checked for the mistakes that would otherwise put part of a
+    password into an error message (an ``@`` that is not percent-encoded) or end in a
+    traceback (a port that is not a number); the message never repeats the URL.
+    """
+    if not value.strip():
+        raise InvalidInput("the database must not be empty: give a file path or a URL")
+    if "://" not in value:
+        path = Path(value).expanduser().resolve()
+        return "sqlite:///" + quote(str(path), safe="/")
+    authority = value.split("://", 1)[1].split("/", 1)[0]
+    if authority.count("@") > 1:
+        raise InvalidInput(
+            "the database URL has an '@' in its user name or password: write it as %40"
+        )
+    host_and_port = authority.rsplit("@", 1)[-1]
+    if not host_and_port.startswith("["):  # an IPv6 address keeps its colons in brackets
+        _, colon, port = host_and_port.partition(":")
+        if colon and not port.isdigit():
+            raise InvalidInput("the port in the database URL must be a number")
+    return value
+
+
+def check_issuer(issuer: str) -> str:
+    """The issuer shown in authenticator apps: 1 to 100 printable characters without ':'
+    (the otpauth label separates issuer and account with it)."""
+    if not issuer.strip() or ":" in issuer or len(issuer) > 100 or not issuer.isprintable():
+        raise InvalidInput("the issuer must be 1 to 100 printable characters without ':'")
+    return issuer
 
 
 def resolve_settings(
@@ -70,18 +99,27 @@ def resolve_settings(
     demo: bool = False,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
-    """Combine command-line values, the environment and the platform defaults."""
+    """Combine command-line values, the environment and the platform defaults.
+
+    An empty ``--db`` or ``TUI_PORTAL_DB`` is refused rather than taken for the default;
+    ``--issuer`` and ``TUI_PORTAL_ISSUER`` are checked by the same rules.
+    """
     env = os.environ if environ is None else environ
     if demo:
         database = str(user_data_dir() / "demo.db")
+    elif db is not None:
+        database = db
+    elif DATABASE_ENV in env:
+        database = env[DATABASE_ENV]
     else:
-        database = db or env.get(DATABASE_ENV) or str(user_data_dir() / "portal.db")
+        database = str(user_data_dir() / "portal.db")
     inline_key = env.get(SECRET_KEY_ENV) or None
     key_file = Path(env.get(KEY_FILE_ENV) or (user_config_dir() / "secret.key")).expanduser()
+    chosen_issuer = issuer if issuer is not None else env.get(ISSUER_ENV, DEFAULT_ISSUER)
     return Settings(
         database_url=database_url_from(database),
         key_source=KeySource(inline_value=inline_key, key_file=key_file),
-        issuer=issuer or env.get(ISSUER_ENV) or DEFAULT_ISSUER,
+        issuer=check_issuer(chosen_issuer),
     )
 
 

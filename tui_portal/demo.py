@@ -15,6 +15,7 @@ from tui_portal.services.clock import Clock
 
 if TYPE_CHECKING:
     from tui_portal.services.portal import Portal
+    from tui_portal.services.results import Operator
 
 ACME = "Acme Cloud"
 GLOBEX = "Globex Labs"
@@ -50,37 +51,52 @@ _LAST = ["Archer", "Baker", "Carter", "Dyer", "Evans", "Fisher", "Gardner", "Hun
 def seed_demo(portal: Portal, clock: Clock) -> bool:
     """Fill an empty demo database; returns whether it seeded anything."""
     from tui_portal.security import totp
+    from tui_portal.services.results import Operator, SignedIn
 
     directory = portal.directory
     if directory.organisations():
         return False
-    actor = "demo-seed"
+    seeder = Operator("demo-seed")
     for org in (ACME, GLOBEX):
-        directory.create_organisation(org, actor=actor)
+        directory.create_organisation(org, operator=seeder)
     passwords = {username: password for username, password, _ in DEMO_ACCOUNTS}
     ids: dict[str, int] = {}
     for username, (name, email, manager, memberships) in _PEOPLE.items():
         ids[username] = directory.create_user(
             username,
             passwords[username],
-            actor=actor,
+            operator=seeder,
             name=name,
             email=email,
             account_manager=manager,
         ).id
         for org, role in memberships:
-            directory.add_member(org, username, role, actor=actor)
-    linus_id = ids["linus"]
-    enrolment = portal.mfa.start_enrolment(linus_id)
+            directory.add_member(org, username, role, operator=seeder)
+    linus = portal.sign_in.sign_in(
+        username="linus", password=passwords["linus"], source=seeder.source
+    )
+    assert isinstance(linus, SignedIn)
+    enrolment = portal.mfa.start_enrolment(linus.caller)
     code = totp.code_at_step(enrolment.secret, totp.time_step(clock().timestamp()))
-    portal.mfa.confirm_enrolment(linus_id, enrolment.credential_id, code)
-    _seed_generated_members(portal)
+    portal.mfa.confirm_enrolment(linus.caller, credential_id=enrolment.credential_id, code=code)
+    portal.sessions.sign_out(linus.caller)
+    _seed_generated_members(portal, seeder)
     return True
 
 
-def _seed_generated_members(portal: Portal) -> None:
+def _seed_generated_members(portal: Portal, seeder: Operator) -> None:
     """Enough members in one organisation to page through; none of them can sign in."""
-    unusable = portal.passwords.hash(secrets.token_urlsafe(32))
+    # An argon2id hash of a random password nobody knows, at the cheapest parameters an
+    # import accepts (the import checks every hash against its bounds).
+    from argon2 import PasswordHasher
+
+    from tui_portal.security.passwords import IMPORT_BOUNDS
+
+    unusable = PasswordHasher(
+        time_cost=IMPORT_BOUNDS.min_memory_time // IMPORT_BOUNDS.min_memory_kib,
+        memory_cost=IMPORT_BOUNDS.min_memory_kib,
+        parallelism=1,
+    ).hash(secrets.token_urlsafe(32))
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["username", "name", "email", "org", "role", "password_hash"])
@@ -91,4 +107,4 @@ def _seed_generated_members(portal: Portal) -> None:
             [username, f"{first} {last}", f"{username}@acme.example", ACME, "member", unusable]
         )
     buffer.seek(0)
-    portal.importer.import_rows(buffer, actor="demo-seed")
+    portal.importer.import_rows(buffer, operator=seeder)

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from tui_portal.cli import main
-from tui_portal.services import portal as portal_module
+from tui_portal.config import Settings
+from tui_portal.services.portal import Portal, open_portal
 
 from .cluster import free_port
 from .support import cheap_passwords, new_key
@@ -39,13 +40,15 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
     for name in ("TUI_PORTAL_DB", "TUI_PORTAL_KEY_FILE", "TUI_PORTAL_ISSUER"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TUI_PORTAL_SECRET_KEY", new_key())
-    monkeypatch.setattr(portal_module, "Passwords", cheap_passwords)
+
+    def cheap_portal(settings: Settings) -> Portal:
+        return open_portal(settings, passwords=cheap_passwords())
 
     def run_cli(*args: str, stdin: str = "") -> Result:
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
         code = 0
         try:
-            main(list(args))
+            main(list(args), portal_factory=cheap_portal)
         except SystemExit as done:
             code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
         out, err = capsys.readouterr()
@@ -92,9 +95,10 @@ def test_the_operator_commands_work_on_postgresql(run: Run, pg_url: str) -> None
     )
     ok(run(*db, "org", "add-member", "ACME CLOUD", "Alice", "--admin"))
 
+    ok(run(*db, "org", "require-mfa", "globex labs", "on"))
     assert json.loads(ok(run(*db, "org", "list", "--json")).out) == [
-        {"name": "Acme Cloud"},
-        {"name": "Globex Labs"},
+        {"name": "Acme Cloud", "mfa_required": False},
+        {"name": "Globex Labs", "mfa_required": True},
     ]
     assert json.loads(ok(run(*db, "user", "list", "--json")).out) == [
         {
@@ -123,8 +127,11 @@ def test_the_operator_commands_work_on_postgresql(run: Run, pg_url: str) -> None
         "user_created",
         "user_created",
         "membership_created",
+        "mfa_policy_changed",
     ]
     assert all(e["at"].endswith("Z") for e in trail)
+    assert ok(run(*db, "audit", "verify")).out.startswith("audit trail intact: 6 events\n")
+    assert "last admin" in run(*db, "org", "remove-member", "Acme Cloud", "alice").err
 
     refused = run(*db, "org", "create", "acme cloud")
     assert refused.code != 0

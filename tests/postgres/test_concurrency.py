@@ -1,5 +1,5 @@
-"""Two OS processes on one PostgreSQL database, as two app hosts would be: a code raced by
-both signs in exactly once, and failures recorded by both at once are all counted."""
+"""OS processes on one PostgreSQL database, as app hosts would be: a code raced by two signs
+in exactly once, and eight racing one account's last allowed attempt make exactly one."""
 
 from __future__ import annotations
 
@@ -8,21 +8,20 @@ from pathlib import Path
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
-from tui_portal.data.engine import make_engine, make_session_factory
+from tui_portal.data.engine import make_engine
 from tui_portal.data.schema import head_revision
 from tui_portal.security import totp
 from tui_portal.services.audit import Event
 from tui_portal.services.clock import ManualClock
 from tui_portal.services.portal import Portal
-from tui_portal.services.throttling import ThrottleStore
+from tui_portal.services.results import SignedIn
 
 from ..twins import run_twins, submit_codes
-from .support import OPERATOR, START, code_at, new_key
-from .workers import open_new_database, record_failures
+from .support import OPERATOR, code_at, new_key
+from .workers import open_new_database
 
 PROCESSES = 2
 ROUNDS = 6
-FAILURES_EACH = 40
 PASSWORD = "correct horse battery"
 WAIT_SECONDS = 120
 
@@ -30,10 +29,14 @@ WAIT_SECONDS = 120
 def test_a_code_raced_by_two_processes_signs_in_exactly_once(
     pg_portal: Portal, clock: ManualClock, pg_url: str, key: str, tmp_path: Path
 ) -> None:
-    alice = pg_portal.directory.create_user("alice", PASSWORD, actor=OPERATOR)
-    enrolment = pg_portal.mfa.start_enrolment(alice.id)
+    pg_portal.directory.create_user("alice", PASSWORD, operator=OPERATOR)
+    alice = pg_portal.sign_in.sign_in(username="alice", password=PASSWORD, source="local:test")
+    assert isinstance(alice, SignedIn)
+    enrolment = pg_portal.mfa.start_enrolment(alice.caller)
     pg_portal.mfa.confirm_enrolment(
-        alice.id, enrolment.credential_id, code_at(enrolment.secret, clock())
+        alice.caller,
+        credential_id=enrolment.credential_id,
+        code=code_at(enrolment.secret, clock()),
     )
     clock.advance(totp.STEP_SECONDS)
     rounds: list[tuple[float, str]] = []
@@ -57,21 +60,21 @@ def test_a_code_raced_by_two_processes_signs_in_exactly_once(
     assert events.count(Event.MFA_CODE_REPLAYED) == ROUNDS
 
 
-def test_failures_recorded_by_two_processes_at_once_are_all_counted(
-    pg_portal: Portal, pg_url: str
+def test_eight_hosts_racing_one_account_get_exactly_one_check_each_time(
+    pg_portal: Portal, clock: ManualClock, pg_url: str, key: str, tmp_path: Path
 ) -> None:
-    reports = run_twins(
-        record_failures, (pg_url, "mallory", START.timestamp(), FAILURES_EACH), PROCESSES
-    )
-    assert [recorded for recorded, _began, _ended in reports] == [FAILURES_EACH] * PROCESSES
-    (_, first_began, first_ended), (_, second_began, second_ended) = reports
-    assert first_began < second_ended and second_began < first_ended  # they overlapped
-    state = ThrottleStore(make_session_factory(pg_portal.engine), ManualClock(START)).state(
-        "mallory"
-    )
-    assert state.failures == PROCESSES * FAILURES_EACH
-    assert state.window_failures == PROCESSES * FAILURES_EACH
-    assert state.window_started_at == START
+    """For passwords, codes, recovery codes, password confirmations and the hourly cap."""
+    from ..throttle_race import Cast, expected, race, race_passwords
+    from ..unit.support import enrolled
+
+    hashed = race_passwords().hash(PASSWORD)
+    for name in ("alice", "bob"):
+        pg_portal.directory.create_user(name, PASSWORD, operator=OPERATOR)
+    with pg_portal.db.write() as session:
+        session.execute(text("UPDATE users SET password_hash = :h"), {"h": hashed})
+    enrolled(pg_portal, clock, "alice", PASSWORD)
+    cast = Cast("alice", "bob", PASSWORD)
+    assert race(pg_portal, pg_url, key, str(tmp_path), cast) == expected()
 
 
 def test_hosts_opening_a_new_database_at_once_all_succeed(pg_url: str, tmp_path: Path) -> None:

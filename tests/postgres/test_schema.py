@@ -3,6 +3,7 @@ audit trail is append-only, and case-folded keys compare as they do on SQLite.""
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,13 @@ from tui_portal.errors import DatabaseError
 from tui_portal.services.audit import Event
 from tui_portal.services.clock import ManualClock
 from tui_portal.services.portal import Portal
+from tui_portal.services.results import SignedIn
 
-from .support import open_on
+from .cluster import Cluster
+from .support import OPERATOR, open_on
+
+# As installed: the file ships with the package, for operators to run.
+RUNTIME_GRANTS = resources.files("tui_portal.data") / "sql" / "postgresql_runtime_role.sql"
 
 TABLES = {
     "organisations",
@@ -32,6 +38,8 @@ TABLES = {
     "audit_events",
     "portal_meta",
     "alembic_version",
+    "sessions",
+    "recovery_codes",
 }
 KEY_COLUMNS = {
     ("organisations", "name_key"),
@@ -108,7 +116,7 @@ def test_case_folded_keys_compare_code_point_by_code_point(pg_url: str) -> None:
 def test_the_audit_trail_refuses_updates_and_deletes(
     pg_portal: Portal, clock: ManualClock, pg_url: str, key: str, tmp_path: Path
 ) -> None:
-    pg_portal.directory.create_organisation("Acme", actor="operator:test")
+    pg_portal.directory.create_organisation("Acme", operator=OPERATOR)
     trail = pg_portal.audit.trail()
     assert [r.event for r in trail] == [Event.ORGANISATION_CREATED]
     with pg_portal.engine.connect() as connection:
@@ -117,12 +125,13 @@ def test_the_audit_trail_refuses_updates_and_deletes(
             "UPDATE audit_events SET detail = '' WHERE id = (SELECT min(id) FROM audit_events)",
             "DELETE FROM audit_events",
             "DELETE FROM audit_events WHERE event = 'organisation_created'",
+            "TRUNCATE audit_events",
         ):
             with pytest.raises(DBAPIError, match="audit_events is append-only"):
                 connection.execute(text(statement))
             connection.rollback()
     # New events still go in, and the old one is unchanged, also for a second opening.
-    pg_portal.directory.create_organisation("Beta", actor="operator:test")
+    pg_portal.directory.create_organisation("Beta", operator=OPERATOR)
     again = open_on(pg_url, key, clock, tmp_path)
     try:
         assert again.audit.trail()[0] == trail[0]
@@ -159,3 +168,54 @@ def test_a_database_made_before_the_key_collation_is_upgraded_in_place(pg_url: s
             assert ordered.scalars().all() == ["ezra", "émile"]
     finally:
         engine.dispose()
+
+
+def test_a_runtime_role_can_only_add_to_and_read_the_trail(
+    pg_url: str, postgres_cluster: Cluster, key: str, clock: ManualClock, tmp_path: Path
+) -> None:
+    """The set-up the README describes: the migrating role owns the schema; the app runs
+    as a role granted what tui_portal/data/sql/postgresql_runtime_role.sql grants."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    database = make_url(pg_url).database
+    with psycopg.connect(postgres_cluster.conninfo(), autocommit=True) as admin:
+        admin.execute("CREATE ROLE portal_owner LOGIN")
+        admin.execute("CREATE ROLE portal_app LOGIN")
+        admin.execute(f'ALTER DATABASE "{database}" OWNER TO portal_owner')
+    owner_url = str(make_url(pg_url).set(username="portal_owner"))
+    app_url = str(make_url(pg_url).set(username="portal_app"))
+    try:
+        open_on(owner_url, key, clock, tmp_path).close()  # `tui-portal init`, as the owner
+        grants = RUNTIME_GRANTS.read_text(encoding="utf-8")
+        as_owner = postgres_cluster.conninfo(database).replace("user=postgres", "user=portal_owner")
+        with psycopg.connect(as_owner, autocommit=True) as owner:
+            owner.execute(grants)
+        app = open_on(app_url, key, clock, tmp_path)
+        try:
+            app.directory.create_organisation("Acme", operator=OPERATOR)
+            app.directory.create_user("ann", "ann's good password", operator=OPERATOR)
+            signed = app.sign_in.sign_in(
+                username="ann", password="ann's good password", source="ssh:x"
+            )
+            assert isinstance(signed, SignedIn)
+            with app.engine.connect() as connection:
+                for statement in (
+                    "TRUNCATE audit_events",
+                    "ALTER TABLE audit_events DISABLE TRIGGER ALL",
+                    "UPDATE audit_events SET actor = 'x'",
+                    "DELETE FROM audit_events",
+                    "DROP TABLE audit_events",
+                ):
+                    with pytest.raises(DBAPIError, match=r"permission denied|must be owner"):
+                        connection.execute(text(statement))
+                    connection.rollback()
+            report = app.audit.verify()
+            assert report.intact and report.events == 3  # organisation, user, sign-in
+        finally:
+            app.close()
+    finally:
+        with psycopg.connect(postgres_cluster.conninfo(), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            admin.execute("DROP ROLE IF EXISTS portal_app")
+            admin.execute("DROP ROLE IF EXISTS portal_owner")

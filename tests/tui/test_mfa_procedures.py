@@ -83,7 +83,7 @@ async def test_wrong_code_during_enrolment_keeps_mfa_off(world: World) -> None:
             pilot, lambda: "Invalid MFA code" in message(app, "#enrol-message"), "the refusal"
         )
         assert "about 120 seconds fast" in message(app, "#enrol-message")
-        assert world.portal.directory.account(world.ids["mia"]).mfa_enabled is False
+        assert world.account("mia").mfa_enabled is False
 
 
 async def test_disable_mfa_wrong_then_right_password(world: World) -> None:
@@ -100,12 +100,12 @@ async def test_disable_mfa_wrong_then_right_password(world: World) -> None:
             pilot, lambda: message(app, "#confirm-message") == "Incorrect password", "refusal"
         )
         assert screen_name(app) == "ConfirmPasswordModal"
-        assert world.portal.directory.account(world.ids["leo"]).mfa_enabled
+        assert world.account("leo").mfa_enabled
         await type_text(pilot, World.PASSWORDS["leo"])
         await pilot.press("enter")
         await wait_for_screen(pilot, "ProfileScreen")
         await wait_until(pilot, lambda: mfa_status(app) == "MFA: Disabled", "the new status")
-        assert not world.portal.directory.account(world.ids["leo"]).mfa_enabled
+        assert not world.account("leo").mfa_enabled
 
 
 async def test_escape_in_the_modal_changes_nothing(world: World) -> None:
@@ -118,7 +118,7 @@ async def test_escape_in_the_modal_changes_nothing(world: World) -> None:
         await pilot.press("escape")
         await wait_for_screen(pilot, "ProfileScreen")
         assert mfa_status(app) == "MFA: Enabled"
-        assert world.portal.directory.account(world.ids["leo"]).mfa_enabled
+        assert world.account("leo").mfa_enabled
 
 
 async def test_replace_device(world: World) -> None:
@@ -139,18 +139,24 @@ async def test_replace_device(world: World) -> None:
         await sign_out(pilot)
     world.clock.advance(30)
     step = totp.time_step(world.clock().timestamp())
-    pending = world.portal.sign_in.sign_in("leo", World.PASSWORDS["leo"])
+    pending = world.portal.sign_in.sign_in(
+        username="leo", password=World.PASSWORDS["leo"], source="local:test"
+    )
     from tui_portal.errors import InvalidCode
     from tui_portal.services.results import CodeRequired
 
     assert isinstance(pending, CodeRequired)
     try:
-        world.portal.sign_in.verify_code(pending.token, totp.code_at_step(old_secret, step))
+        world.portal.sign_in.verify_code(
+            token=pending.token, code=totp.code_at_step(old_secret, step)
+        )
     except InvalidCode:
         pass
     else:
         raise AssertionError("the old device still works after the replacement")
-    signed_in = world.portal.sign_in.verify_code(pending.token, totp.code_at_step(new_secret, step))
+    signed_in = world.portal.sign_in.verify_code(
+        token=pending.token, code=totp.code_at_step(new_secret, step)
+    )
     assert signed_in.account.username == "leo"
 
 

@@ -55,7 +55,7 @@ async def test_every_failure_says_the_same(world: World) -> None:
 async def test_empty_fields_are_refused_without_a_service_call(world: World) -> None:
     calls: list[str] = []
     original = world.portal.sign_in.sign_in
-    world.portal.sign_in.sign_in = lambda u, p: calls.append(u) or original(u, p)  # type: ignore[method-assign]
+    world.portal.sign_in.sign_in = lambda **kw: calls.append(kw["username"]) or original(**kw)  # type: ignore[method-assign]
     app = world.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_screen(pilot, "SignInScreen")
@@ -68,9 +68,9 @@ async def test_double_enter_submits_once(world: World) -> None:
     calls: list[str] = []
     original = world.portal.sign_in.sign_in
 
-    def counting(username: str, password: str):  # type: ignore[no-untyped-def]
+    def counting(*, username: str, password: str, source: str):  # type: ignore[no-untyped-def]
         calls.append(username)
-        return original(username, password)
+        return original(username=username, password=password, source=source)
 
     world.portal.sign_in.sign_in = counting  # type: ignore[method-assign]
     app = world.app()

@@ -14,7 +14,7 @@ from tests.tui.flows import (
     wait_for_screen,
     wait_until,
 )
-from tests.world import ACME, GLOBEX, MARKUP_NAME, World
+from tests.world import ACME, GLOBEX, MARKUP_NAME, OPERATOR, World, importable_hash
 from tui_portal.app import PortalApp
 from tui_portal.screens.users import MembersTable
 
@@ -88,12 +88,12 @@ async def test_admin_disables_a_members_mfa_then_the_member_signs_in_with_passwo
         await wait_until(
             pilot, lambda: message(app, "#confirm-message") == "Incorrect password", "the refusal"
         )
-        assert world.portal.directory.account(world.ids["leo"]).mfa_enabled
+        assert world.account("leo").mfa_enabled
         await type_text(pilot, World.PASSWORDS["ada"])
         await pilot.press("enter")
         await wait_for_screen(pilot, "UsersScreen")
         await wait_until(pilot, lambda: mfa_of(app, "leo") == "Disabled", "the row to update")
-        assert not world.portal.directory.account(world.ids["leo"]).mfa_enabled
+        assert not world.account("leo").mfa_enabled
         await sign_out(pilot)
         await sign_in(pilot, "leo", World.PASSWORDS["leo"])  # the password alone now
         await wait_for_screen(pilot, "ProfileScreen")
@@ -113,7 +113,7 @@ async def test_disable_button_and_escape_in_the_modal(world: World) -> None:
         await pilot.press("escape")
         await wait_for_screen(pilot, "UsersScreen")
         assert mfa_of(app, "leo") == "Enabled"
-        assert world.portal.directory.account(world.ids["leo"]).mfa_enabled
+        assert world.account("leo").mfa_enabled
 
 
 async def test_a_member_sees_no_users_command(world: World) -> None:
@@ -141,9 +141,7 @@ async def test_an_admin_of_one_organisation_never_sees_another(world: World) -> 
         await wait_until(pilot, lambda: table(app).row_count > 0, "the first page")
         assert set(usernames(app)) == {"ada", "bobby", "grace"}
         app.org_id = next(
-            o.org_id
-            for o in world.portal.directory.account(world.ids["ada"]).organisations
-            if o.name == ACME
+            o.org_id for o in world.account("ada").organisations if o.name == ACME
         )  # forced, as a tampered UI would
         app.screen._load(0, cursor_at_end=False)  # type: ignore[attr-defined]
         await wait_until(pilot, lambda: "admins" in message(app, "#users-status"), "refusal")
@@ -207,9 +205,9 @@ async def test_text_from_users_is_shown_literally(world: World) -> None:
 
 async def test_paging_past_the_end_of_a_page_loads_the_next(world: World) -> None:
     lines = ["username,name,email,org,role,password_hash"]
-    phc = world.portal.passwords.hash("not-a-real-password")
+    phc = importable_hash("not-a-real-password")
     lines += [f'bulk{n:04},Bulk {n},bulk{n}@acme.example,{ACME},member,"{phc}"' for n in range(250)]
-    world.portal.importer.import_rows(lines, actor="test")
+    world.portal.importer.import_rows(lines, operator=OPERATOR)
     app = world.app()
     async with app.run_test(size=(100, 30)) as pilot:
         await signed_in_as(pilot, world, "ada")

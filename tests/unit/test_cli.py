@@ -16,16 +16,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.world import importable_hash
 from tui_portal import __version__
 from tui_portal.cli import main
-from tui_portal.config import resolve_settings
-from tui_portal.services import portal as portal_module
+from tui_portal.config import Settings, operating_system_user, resolve_settings
 from tui_portal.services.audit import Event
 from tui_portal.services.clock import ManualClock
 from tui_portal.services.portal import Portal, open_portal
-from tui_portal.services.results import SignedIn
+from tui_portal.services.results import Operator, SignedIn
 
-from .support import OPERATOR, START, cheap_hasher, cheap_passwords, enrol, new_key
+from .support import OPERATOR, SOURCE, START, account_of, cheap_passwords, enrol, new_key
 
 PASSWORD_LINE = "cli password one\n"
 PASSWORD = PASSWORD_LINE.rstrip("\n")
@@ -54,9 +54,12 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
-    # The same argon2id rules, cheaper parameters: the command line builds its own Passwords.
-    monkeypatch.setattr(portal_module, "Passwords", cheap_passwords)
     return tmp_path
+
+
+def cheap_portal(settings: Settings) -> Portal:
+    """The portal as the command line opens it, with the same argon2id rules made cheaper."""
+    return open_portal(settings, passwords=cheap_passwords())
 
 
 @pytest.fixture
@@ -70,7 +73,7 @@ def run(home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Monk
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
         code = 0
         try:
-            main(list(args))
+            main(list(args), portal_factory=cheap_portal)
         except SystemExit as done:
             code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
         out, err = capsys.readouterr()
@@ -99,10 +102,10 @@ def enrol_alice(cli_portal: Callable[..., Portal]) -> int:
     """Give alice (created by the command line) an active authenticator; returns her id."""
     clock = ManualClock(START)
     portal = cli_portal(clock)
-    signed_in = portal.sign_in.sign_in("alice", PASSWORD)
+    signed_in = portal.sign_in.sign_in(username="alice", password=PASSWORD, source=SOURCE)
     assert isinstance(signed_in, SignedIn)
-    enrol(portal, clock, signed_in.account.id)
-    assert portal.directory.account(signed_in.account.id).mfa_enabled
+    enrol(portal, clock, signed_in.caller)
+    assert account_of(portal, signed_in.account.id).mfa_enabled
     return signed_in.account.id
 
 
@@ -143,10 +146,10 @@ def seeded(run: Run, default_db: Path, schema_template: bytes) -> None:
         handle.write(schema_template)
     portal = open_portal(resolve_settings(), passwords=cheap_passwords())
     try:
-        portal.directory.create_organisation("Acme", actor=OPERATOR)
-        portal.directory.create_organisation("Beta", actor=OPERATOR)
-        portal.directory.create_user("alice", PASSWORD, actor=OPERATOR, name="Alice A")
-        portal.directory.add_member("Acme", "alice", "admin", actor=OPERATOR)
+        portal.directory.create_organisation("Acme", operator=OPERATOR)
+        portal.directory.create_organisation("Beta", operator=OPERATOR)
+        portal.directory.create_user("alice", PASSWORD, operator=OPERATOR, name="Alice A")
+        portal.directory.add_member("Acme", "alice", "admin", operator=OPERATOR)
     finally:
         portal.close()
 
@@ -175,27 +178,41 @@ def test_every_command_exits_zero(run: Run, default_db: Path, tmp_path: Path) ->
     ok(run("user", "create", "erin", "--account-manager", "--password-stdin", stdin=PASSWORD_LINE))
     assert ok(run("org", "add-member", "acme", "alice", "--admin")).out.endswith("as admin\n")
     ok(run("org", "add-member", "Beta", "ALICE"))
-    assert ok(run("org", "list")).out == "Acme\nBeta\n"
-    assert json.loads(ok(run("org", "list", "--json")).out) == [{"name": "Acme"}, {"name": "Beta"}]
+    assert ok(run("org", "list")).out == "Acme\tMFA optional\nBeta\tMFA optional\n"
+    assert json.loads(ok(run("org", "list", "--json")).out) == [
+        {"name": "Acme", "mfa_required": False},
+        {"name": "Beta", "mfa_required": False},
+    ]
     listing = ok(run("user", "list")).out
     assert (
         "Alice\tAlice Example\talice@example.org\tMFA off\tAcme (admin), Beta (member)" in listing
     )
     assert ok(run("user", "list", "--org", "beta")).out.startswith("Alice\t")
     ok(run("user", "list", "--json"))
-    hashed = cheap_hasher().hash("imported password")
+    hashed = importable_hash()
     csv_file = tmp_path / "people.csv"
     csv_file.write_text(
         f'username,name,email,org,role,password_hash\nivan,Ivan,,Beta,member,"{hashed}"\n',
         encoding="utf-8",
     )
     assert ok(run("user", "import", str(csv_file))).out == "imported 1 users and 1 memberships\n"
-    assert ok(run("user", "disable-mfa", "alice")).out == "MFA disabled for Alice\n"
+    assert ok(run("org", "set-role", "Beta", "ivan", "admin")).out == "ivan is now admin of Beta\n"
+    assert ok(run("org", "remove-member", "Beta", "alice")).out == "removed alice from Beta\n"
+    assert ok(run("org", "require-mfa", "Beta", "on")).out == "Beta requires MFA\n"
+    assert ok(run("org", "require-mfa", "beta", "off")).out == "beta does not require MFA\n"
+    assert ok(run("user", "set-password", "ivan", "--password-stdin", stdin=PASSWORD_LINE)).out == (
+        "password set for ivan; 0 sessions ended\n"
+    )
     assert "organisation_created" in ok(run("audit")).out
+    assert ok(run("audit", "verify")).out.startswith("audit trail intact: ")
     beta_events = ok(run("audit", "--org", "Beta")).out.splitlines()
     assert [line.split("\t")[1] for line in beta_events] == [
         "organisation_created",
         "membership_created",
+        "role_changed",
+        "membership_removed",
+        "mfa_policy_changed",
+        "mfa_policy_changed",
     ]
     ok(run("audit", "--json"))
     assert ok(run("--version")).out.strip().endswith(__version__)
@@ -208,7 +225,7 @@ def test_init_is_idempotent(run: Run, default_db: Path) -> None:
     ok(run("org", "create", "Acme"))
     ok(run("init"))
     ok(run("init"))
-    assert ok(run("org", "list")).out == "Acme\n"
+    assert ok(run("org", "list")).out == "Acme\tMFA optional\n"
     assert count(default_db, "organisations") == 1
 
 
@@ -230,7 +247,7 @@ def test_a_db_value_without_scheme_is_a_sqlite_file(run: Run, home: Path, defaul
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert not default_db.exists()
     # The same file through a URL.
-    assert ok(run("--db", f"sqlite:///{path}", "org", "list")).out == "Acme\n"
+    assert ok(run("--db", f"sqlite:///{path}", "org", "list")).out == "Acme\tMFA optional\n"
 
 
 def test_the_database_comes_from_the_environment_unless_given(
@@ -245,7 +262,7 @@ def test_the_database_comes_from_the_environment_unless_given(
     assert count(from_env, "organisations") == 1
     assert not default_db.exists()
     monkeypatch.setenv("TUI_PORTAL_DB", f"sqlite:///{from_env}")
-    assert ok(run("org", "list")).out == "FromEnv\n"
+    assert ok(run("org", "list")).out == "FromEnv\tMFA optional\n"
 
 
 def test_the_key_comes_from_the_environment(
@@ -257,10 +274,15 @@ def test_the_key_comes_from_the_environment(
     monkeypatch.delenv("TUI_PORTAL_SECRET_KEY")
     key_file = home / "elsewhere" / "portal.key"
     monkeypatch.setenv("TUI_PORTAL_KEY_FILE", str(key_file))
+    # No key file where the database needs one: an error, and no new key is made.
+    assert "is missing" in one_error_line(run("org", "list"))
+    assert not key_file.exists()
     # A different key from the one the database was set up with.
+    key_file.parent.mkdir()
+    key_file.write_text(new_key() + "\n")
+    key_file.chmod(0o600)
     line = one_error_line(run("org", "list"))
     assert "not the key this database was set up with" in line
-    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
 
 
 def test_password_stdin_reads_exactly_one_line(run: Run, cli_portal: Callable[..., Portal]) -> None:
@@ -268,9 +290,16 @@ def test_password_stdin_reads_exactly_one_line(run: Run, cli_portal: Callable[..
     ok(run("user", "create", "bob", "--password-stdin", stdin="windows line\r\n"))
     ok(run("user", "create", "carol", "--password-stdin", stdin="  spaces kept  "))
     portal = cli_portal()
-    assert isinstance(portal.sign_in.sign_in("alice", "first line pw"), SignedIn)
-    assert isinstance(portal.sign_in.sign_in("bob", "windows line"), SignedIn)
-    assert isinstance(portal.sign_in.sign_in("carol", "  spaces kept  "), SignedIn)
+    assert isinstance(
+        portal.sign_in.sign_in(username="alice", password="first line pw", source=SOURCE), SignedIn
+    )
+    assert isinstance(
+        portal.sign_in.sign_in(username="bob", password="windows line", source=SOURCE), SignedIn
+    )
+    assert isinstance(
+        portal.sign_in.sign_in(username="carol", password="  spaces kept  ", source=SOURCE),
+        SignedIn,
+    )
 
 
 @pytest.mark.parametrize("length", [8, 256])
@@ -330,7 +359,7 @@ def test_audit_json_is_oldest_first_in_utc(
         passwords=cheap_passwords(),
     )
     try:
-        portal.directory.create_organisation("Ancient", actor="operator:past")
+        portal.directory.create_organisation("Ancient", operator=Operator("past"))
     finally:
         portal.close()
     records = json.loads(ok(run("audit", "--json")).out)
@@ -338,7 +367,7 @@ def test_audit_json_is_oldest_first_in_utc(
     assert records[0]["at"] == "2001-01-01T00:00:00Z"
     moments = []
     for record in records:
-        assert {"at", "event", "actor", "target", "org"} <= set(record)
+        assert {"at", "event", "actor", "target", "org", "source"} <= set(record)
         moment = datetime.fromisoformat(record["at"])
         assert moment.utcoffset() == timedelta(0)
         moments.append(moment)
@@ -367,11 +396,15 @@ def test_operator_disables_mfa_from_the_command_line(
     alice_id = enrol_alice(cli_portal)
     assert ok(run("user", "disable-mfa", "ALICE")).out == "MFA disabled for alice\n"
     portal = cli_portal()
-    assert not portal.directory.account(alice_id).mfa_enabled
+    assert not account_of(portal, alice_id).mfa_enabled
     resets = [r for r in portal.audit.trail() if r.event == Event.MFA_DISABLED_BY_OPERATOR]
     assert len(resets) == 1
-    assert resets[0].actor.startswith("operator")
+    me = operating_system_user()
+    assert (resets[0].actor, resets[0].source) == (f"operator:{me}", f"local:{me}")
     assert resets[0].target == "alice"
+    # Once more: alice has no MFA now, which is said, and nothing is recorded.
+    assert "alice has no MFA" in one_error_line(run("user", "disable-mfa", "alice"))
+    assert len([r for r in cli_portal().audit.trail() if r.event.startswith("mfa_disabled")]) == 1
 
 
 def test_markup_in_names_is_kept_literally(run: Run, seeded: None) -> None:
@@ -391,7 +424,7 @@ def test_markup_in_names_is_kept_literally(run: Run, seeded: None) -> None:
 
 
 def test_a_bom_at_the_start_of_an_import_is_ignored(run: Run, seeded: None, tmp_path: Path) -> None:
-    hashed = cheap_hasher().hash("imported password")
+    hashed = importable_hash()
     csv_file = tmp_path / "bom.csv"
     csv_file.write_bytes(
         "\ufeffusername,name,email,org,role,password_hash\r\n".encode()
@@ -498,7 +531,7 @@ def test_an_unreachable_database_is_one_line(run: Run, db: str) -> None:
 
 
 def test_a_multi_line_driver_message_is_still_one_line(
-    run: Run, monkeypatch: pytest.MonkeyPatch
+    home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from tui_portal.errors import DatabaseError
 
@@ -508,8 +541,14 @@ def test_a_multi_line_driver_message_is_still_one_line(
             "\tIs the server running on that host and accepting TCP/IP connections?\n"
         )
 
-    monkeypatch.setattr(portal_module, "open_portal", refuse)
-    line = one_error_line(run("org", "list"))
+    code = 0
+    try:
+        main(["org", "list"], portal_factory=refuse)
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else 1
+    err = capsys.readouterr().err
+    assert code != 0
+    line = err.strip()
     assert line == (
         "error: cannot open database postgresql://db/x: connection refused "
         "Is the server running on that host and accepting TCP/IP connections?"
@@ -546,7 +585,7 @@ def test_a_malformed_secrets_key_is_one_line(
 def test_import_errors_name_the_line_and_write_nothing(
     run: Run, seeded: None, default_db: Path, tmp_path: Path
 ) -> None:
-    hashed = cheap_hasher().hash("imported password")
+    hashed = importable_hash()
     csv_file = tmp_path / "bad.csv"
     csv_file.write_text(
         "username,name,email,org,role,password_hash\n"
@@ -564,7 +603,7 @@ def test_import_errors_name_the_line_and_write_nothing(
 def test_a_non_utf8_import_is_one_line(
     run: Run, seeded: None, default_db: Path, tmp_path: Path
 ) -> None:
-    hashed = cheap_hasher().hash("imported password")
+    hashed = importable_hash()
     csv_file = tmp_path / "latin1.csv"
     csv_file.write_bytes(
         b"username,name,email,org,role,password_hash\n"
@@ -598,3 +637,150 @@ def test_launching_on_a_database_that_cannot_open_says_so_after_the_ui_closes(
     assert launched == [("sqlite:////nowhere/portal.db", False)]
     monkeypatch.setattr(tui_portal.launch, "run_tui", lambda settings, demo=False: None)
     assert run("--demo").code == 0
+
+
+# -- the edges of the command line ------------------------------------------------------
+
+
+def test_a_path_with_url_characters_stays_one_file(run: Run, home: Path) -> None:
+    ok(run("--db", "odd/my?db#1.sqlite", "init"))
+    made = home / "odd" / "my?db#1.sqlite"
+    assert made.exists() and stat.S_IMODE(made.stat().st_mode) == 0o600
+    assert not (home / "odd" / "my").exists()
+    assert ok(run("--db", "odd/my?db#1.sqlite", "org", "list")).out == ""
+
+
+def test_sqlite_uri_filenames_are_created_private(run: Run, home: Path) -> None:
+    target = home / "uri.db"
+    ok(run("--db", f"sqlite:///file:{target}?mode=rwc&uri=true", "init"))
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(
+    ("db", "words"),
+    [
+        ("", "must not be empty"),
+        ("   ", "must not be empty"),
+        ("postgresql+psycopg://user:pass@word@127.0.0.1/db", "%40"),
+        ("postgresql+psycopg://user:secretpw@127.0.0.1:notaport/db", "port"),
+        ("postgresql+psycopg://user:s3cr3t-value@127.0.0.1:1/db", "database"),
+    ],
+)
+def test_a_bad_database_value_is_one_line_without_its_password(
+    run: Run, default_db: Path, db: str, words: str
+) -> None:
+    result = run("--db", db, "org", "list")
+    line = one_error_line(result)
+    assert words in line
+    for secret in ("word@", "secretpw", "s3cr3t-value"):
+        assert secret not in result.err
+    assert not default_db.exists()
+
+
+def test_an_empty_database_variable_is_refused_not_defaulted(
+    run: Run, default_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TUI_PORTAL_DB", "")
+    assert "must not be empty" in one_error_line(run("org", "list"))
+    assert not default_db.exists()
+
+
+@pytest.mark.parametrize("issuer", ["a:b", "", "x" * 101, "tab\there"])
+def test_the_issuer_variable_is_checked_like_the_flag(
+    run: Run, monkeypatch: pytest.MonkeyPatch, issuer: str
+) -> None:
+    monkeypatch.setenv("TUI_PORTAL_ISSUER", issuer)
+    assert "issuer" in one_error_line(run("init"))
+    monkeypatch.delenv("TUI_PORTAL_ISSUER")
+    assert "issuer" in one_error_line(run("--issuer", issuer, "init"))
+
+
+def test_the_operator_is_the_real_user_not_an_environment_variable(
+    run: Run, seeded: None, cli_portal: Callable[..., Portal], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOGNAME", "\x1b[2Jroot")
+    monkeypatch.setenv("USER", "mallory")
+    ok(run("org", "create", "Gamma"))
+    created = [r for r in cli_portal().audit.trail() if r.org == "Gamma"]
+    assert [r.actor for r in created] == [f"operator:{operating_system_user()}"]
+
+
+def test_text_output_escapes_control_characters(
+    run: Run, seeded: None, cli_portal: Callable[..., Portal]
+) -> None:
+    portal = cli_portal()
+    portal.directory.create_organisation("Delta", operator=Operator("\x1b[31mevil\x07"))
+    out = ok(run("audit")).out
+    assert "\x1b" not in out and "\x07" not in out
+    assert "operator:\\x1b[31mevil\\x07" in out
+
+
+def test_audit_verify_names_the_first_broken_event(
+    run: Run, seeded: None, default_db: Path
+) -> None:
+    assert ok(run("audit", "verify")).out.startswith("audit trail intact: 4 events\n")
+    with closing(sqlite3.connect(default_db)) as connection:
+        connection.execute("DROP TRIGGER audit_events_no_update")
+        connection.execute("UPDATE audit_events SET target = 'mallory' WHERE seq = 3")
+        connection.commit()
+    line = one_error_line(run("audit", "verify"))
+    assert line.startswith("error: audit trail broken at event 3:")
+
+
+def test_the_last_admin_is_never_removed_or_demoted(
+    run: Run, seeded: None, default_db: Path
+) -> None:
+    before = count(default_db, "memberships")
+    assert "last admin" in one_error_line(run("org", "remove-member", "Acme", "alice"))
+    assert "last admin" in one_error_line(run("org", "set-role", "Acme", "alice", "member"))
+    assert count(default_db, "memberships") == before
+    ok(run("user", "create", "bob", "--password-stdin", stdin=PASSWORD_LINE))
+    ok(run("org", "add-member", "Acme", "bob", "--admin"))
+    ok(run("org", "set-role", "Acme", "alice", "member"))
+    assert "last admin" in one_error_line(run("org", "remove-member", "Acme", "bob"))
+    ok(run("org", "remove-member", "Acme", "alice"))
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "words"),
+    [
+        (("org", "remove-member", "Beta", "alice"), "", "not a member of Beta"),
+        (("org", "remove-member", "Nowhere", "alice"), "", "No organisation"),
+        (("org", "set-role", "Acme", "alice", "admin"), "", "already admin"),
+        (("org", "set-role", "Acme", "alice", "owner"), "", "owner"),
+        (("org", "set-role", "Acme", "nobody", "admin"), "", "No user named 'nobody'"),
+        (("org", "require-mfa", "Acme", "maybe"), "", "maybe"),
+        (("org", "require-mfa", "Acme", "off"), "", "does not require MFA"),
+        (("org", "require-mfa", "Nowhere", "on"), "", "No organisation"),
+        (("user", "unlock", "nobody"), "", "No user named 'nobody'"),
+        (("user", "unlock", "alice"), "", "no failed attempts"),
+        (("user", "set-password", "nobody", "--password-stdin"), PASSWORD_LINE, "No user"),
+        (("user", "set-password", "alice", "--password-stdin"), "short\n", "8 to 256"),
+        (("user", "set-password", "alice", "--password-stdin"), "password1\n", "less common"),
+        (("user", "create", "bob", "--password-stdin"), "Password123\n", "less common"),
+    ],
+)
+def test_governance_and_reset_errors_are_one_line_and_change_nothing(
+    run: Run, seeded: None, default_db: Path, args: tuple[str, ...], stdin: str, words: str
+) -> None:
+    tables = ("users", "memberships", "audit_events", "organisations")
+    before = {t: count(default_db, t) for t in tables}
+    line = one_error_line(run(*args, stdin=stdin))
+    assert words in line
+    assert {t: count(default_db, t) for t in tables} == before
+
+
+def test_set_password_ends_every_session_and_the_new_password_works(
+    run: Run, seeded: None, cli_portal: Callable[..., Portal]
+) -> None:
+    portal = cli_portal()
+    signed = portal.sign_in.sign_in(username="alice", password=PASSWORD, source=SOURCE)
+    assert isinstance(signed, SignedIn)
+    out = ok(run("user", "set-password", "alice", "--password-stdin", stdin="fresh start 2026\n"))
+    assert out.out == "password set for alice; 1 session ended\n"
+    status = portal.sessions.heartbeat(signed.caller, active=False)
+    assert not status.live and status.ended_reason == "password_set"
+    again = cli_portal().sign_in.sign_in(
+        username="alice", password="fresh start 2026", source=SOURCE
+    )
+    assert isinstance(again, SignedIn)

@@ -20,12 +20,23 @@ from tui_portal.services.clock import ManualClock
 from tui_portal.services.portal import Portal, open_portal
 from tui_portal.services.results import CodeRequired, SignedIn
 
-from .support import PASSWORD, code_now, create_user, enrol, make_settings, sign_in_with_code
+from .support import (
+    PASSWORD,
+    SOURCE,
+    account_of,
+    code_now,
+    create_user,
+    enrol,
+    make_settings,
+    session_for,
+    sign_in_with_code,
+)
 
 
 def test_uri_names_issuer_and_user_and_parses_back(portal: Portal) -> None:
-    alice = create_user(portal, "alice@example.org")
-    enrolment = portal.mfa.start_enrolment(alice.id)
+    create_user(portal, "alice@example.org")
+    alice_session = session_for(portal, "alice@example.org")
+    enrolment = portal.mfa.start_enrolment(alice_session)
     assert enrolment.uri.startswith("otpauth://totp/Developer%20Portal:alice@example.org?secret=")
     parts = urlsplit(enrolment.uri)
     query = parse_qs(parts.query)
@@ -45,8 +56,9 @@ def test_the_issuer_comes_from_the_settings(
     settings = make_settings(tmp_path / "issuer.db", key, issuer="Acme Dev & Co")
     portal = open_portal(settings, clock=clock, passwords=passwords)
     try:
-        bob = create_user(portal, "bob")
-        enrolment = portal.mfa.start_enrolment(bob.id)
+        create_user(portal, "bob")
+        bob_session = session_for(portal, "bob")
+        enrolment = portal.mfa.start_enrolment(bob_session)
         parsed = pyotp.parse_uri(enrolment.uri)
         assert parsed.issuer == "Acme Dev & Co"
         assert parsed.name == "bob"
@@ -56,9 +68,10 @@ def test_the_issuer_comes_from_the_settings(
 
 
 def test_the_secret_is_160_bits_and_new_every_time(portal: Portal) -> None:
-    alice = create_user(portal, "alice")
-    first = portal.mfa.start_enrolment(alice.id)
-    second = portal.mfa.start_enrolment(alice.id)
+    create_user(portal, "alice")
+    alice_session = session_for(portal, "alice")
+    first = portal.mfa.start_enrolment(alice_session)
+    second = portal.mfa.start_enrolment(alice_session)
     for enrolment in (first, second):
         assert len(b32decode(enrolment.secret + "=" * (-len(enrolment.secret) % 8))) == 20
         assert set(enrolment.secret) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
@@ -70,40 +83,56 @@ def test_the_secret_is_160_bits_and_new_every_time(portal: Portal) -> None:
 
 def test_confirming_with_the_right_code_enables_mfa(portal: Portal, clock: ManualClock) -> None:
     alice = create_user(portal, "alice")
-    enrolment = portal.mfa.start_enrolment(alice.id)
-    account = portal.mfa.confirm_enrolment(
-        alice.id, enrolment.credential_id, code_now(enrolment.secret, clock)
+    alice_session = session_for(portal, "alice")
+    enrolment = portal.mfa.start_enrolment(alice_session)
+    enabled = portal.mfa.confirm_enrolment(
+        alice_session, credential_id=enrolment.credential_id, code=code_now(enrolment.secret, clock)
     )
-    assert account.mfa_enabled
-    assert portal.directory.account(alice.id).mfa_enabled
-    assert isinstance(portal.sign_in.sign_in("alice", PASSWORD), CodeRequired)
+    assert enabled.account.mfa_enabled
+    assert account_of(portal, alice.id).mfa_enabled
+    assert isinstance(
+        portal.sign_in.sign_in(username="alice", password=PASSWORD, source=SOURCE), CodeRequired
+    )
     events = [r.event for r in portal.audit.trail()]
-    assert events[-2:] == [Event.MFA_ENROLMENT_STARTED, Event.MFA_ENABLED]
+    assert events[-3:] == [
+        Event.MFA_ENROLMENT_STARTED,
+        Event.MFA_ENABLED,
+        Event.RECOVERY_CODES_GENERATED,
+    ]
+    assert enabled.recovery_codes is not None and len(enabled.recovery_codes.codes) == 10
 
 
 @pytest.mark.parametrize("offset", [-1, 1])
 def test_confirming_accepts_one_step_either_side(
     portal: Portal, clock: ManualClock, offset: int
 ) -> None:
-    alice = create_user(portal, "alice")
-    enrolment = portal.mfa.start_enrolment(alice.id)
-    account = portal.mfa.confirm_enrolment(
-        alice.id, enrolment.credential_id, code_now(enrolment.secret, clock, offset)
+    create_user(portal, "alice")
+    alice_session = session_for(portal, "alice")
+    enrolment = portal.mfa.start_enrolment(alice_session)
+    enabled = portal.mfa.confirm_enrolment(
+        alice_session,
+        credential_id=enrolment.credential_id,
+        code=code_now(enrolment.secret, clock, offset),
     )
-    assert account.mfa_enabled
+    assert enabled.account.mfa_enabled
 
 
 def test_a_wrong_code_does_not_enable_mfa(portal: Portal, clock: ManualClock) -> None:
     alice = create_user(portal, "alice")
-    enrolment = portal.mfa.start_enrolment(alice.id)
+    alice_session = session_for(portal, "alice")
+    enrolment = portal.mfa.start_enrolment(alice_session)
     right = code_now(enrolment.secret, clock)
     for wrong in ("12345", "abcdef", "١٢٣٤٥٦", "000000" if right != "000000" else "111111"):
         with pytest.raises(InvalidCode) as raised:
-            portal.mfa.confirm_enrolment(alice.id, enrolment.credential_id, wrong)
+            portal.mfa.confirm_enrolment(
+                alice_session, credential_id=enrolment.credential_id, code=wrong
+            )
         assert raised.value.clock_hint is None
-    assert not portal.directory.account(alice.id).mfa_enabled
+    assert not account_of(portal, alice.id).mfa_enabled
     # Still pending: the right code works afterwards.
-    assert portal.mfa.confirm_enrolment(alice.id, enrolment.credential_id, right).mfa_enabled
+    assert portal.mfa.confirm_enrolment(
+        alice_session, credential_id=enrolment.credential_id, code=right
+    ).account.mfa_enabled
 
 
 @pytest.mark.parametrize(
@@ -114,63 +143,79 @@ def test_a_code_from_a_drifting_clock_gives_a_hint(
     portal: Portal, clock: ManualClock, offset: int, seconds: int, word: str
 ) -> None:
     alice = create_user(portal, "alice")
-    enrolment = portal.mfa.start_enrolment(alice.id)
+    alice_session = session_for(portal, "alice")
+    enrolment = portal.mfa.start_enrolment(alice_session)
     with pytest.raises(InvalidCode) as raised:
         portal.mfa.confirm_enrolment(
-            alice.id, enrolment.credential_id, code_now(enrolment.secret, clock, offset)
+            alice_session,
+            credential_id=enrolment.credential_id,
+            code=code_now(enrolment.secret, clock, offset),
         )
     assert raised.value.skew_seconds == seconds
     hint = raised.value.clock_hint
     assert hint is not None
     assert f"about {abs(seconds)} seconds {word}" in hint
     assert str(raised.value) == "Invalid MFA code"
-    assert not portal.directory.account(alice.id).mfa_enabled
+    assert not account_of(portal, alice.id).mfa_enabled
 
 
 def test_no_hint_beyond_ten_steps(portal: Portal, clock: ManualClock) -> None:
-    alice = create_user(portal, "alice")
-    enrolment = portal.mfa.start_enrolment(alice.id)
+    create_user(portal, "alice")
+    alice_session = session_for(portal, "alice")
+    enrolment = portal.mfa.start_enrolment(alice_session)
     with pytest.raises(InvalidCode) as raised:
         portal.mfa.confirm_enrolment(
-            alice.id, enrolment.credential_id, code_now(enrolment.secret, clock, 11)
+            alice_session,
+            credential_id=enrolment.credential_id,
+            code=code_now(enrolment.secret, clock, 11),
         )
     assert raised.value.skew_seconds is None
     assert raised.value.clock_hint is None
 
 
 def test_only_the_newest_pending_enrolment_counts(portal: Portal, clock: ManualClock) -> None:
-    alice = create_user(portal, "alice")
-    first = portal.mfa.start_enrolment(alice.id)
-    second = portal.mfa.start_enrolment(alice.id)
+    create_user(portal, "alice")
+    alice_session = session_for(portal, "alice")
+    first = portal.mfa.start_enrolment(alice_session)
+    second = portal.mfa.start_enrolment(alice_session)
     with pytest.raises(EnrolmentExpired):
-        portal.mfa.confirm_enrolment(alice.id, first.credential_id, code_now(first.secret, clock))
-    account = portal.mfa.confirm_enrolment(
-        alice.id, second.credential_id, code_now(second.secret, clock)
+        portal.mfa.confirm_enrolment(
+            alice_session, credential_id=first.credential_id, code=code_now(first.secret, clock)
+        )
+    enabled = portal.mfa.confirm_enrolment(
+        alice_session, credential_id=second.credential_id, code=code_now(second.secret, clock)
     )
-    assert account.mfa_enabled
+    assert enabled.account.mfa_enabled
 
 
 def test_nobody_confirms_someone_elses_enrolment(portal: Portal, clock: ManualClock) -> None:
     alice = create_user(portal, "alice")
+    alice_session = session_for(portal, "alice")
     mallory = create_user(portal, "mallory")
-    enrolment = portal.mfa.start_enrolment(alice.id)
+    mallory_session = session_for(portal, "mallory")
+    enrolment = portal.mfa.start_enrolment(alice_session)
     with pytest.raises(EnrolmentExpired):
         portal.mfa.confirm_enrolment(
-            mallory.id, enrolment.credential_id, code_now(enrolment.secret, clock)
+            mallory_session,
+            credential_id=enrolment.credential_id,
+            code=code_now(enrolment.secret, clock),
         )
-    assert not portal.directory.account(mallory.id).mfa_enabled
-    assert not portal.directory.account(alice.id).mfa_enabled
+    assert not account_of(portal, mallory.id).mfa_enabled
+    assert not account_of(portal, alice.id).mfa_enabled
 
 
 def test_an_enrolment_is_confirmed_once(portal: Portal, clock: ManualClock) -> None:
-    alice = create_user(portal, "alice")
-    enrolment = portal.mfa.start_enrolment(alice.id)
+    create_user(portal, "alice")
+    alice_session = session_for(portal, "alice")
+    enrolment = portal.mfa.start_enrolment(alice_session)
     code = code_now(enrolment.secret, clock)
-    portal.mfa.confirm_enrolment(alice.id, enrolment.credential_id, code)
+    portal.mfa.confirm_enrolment(alice_session, credential_id=enrolment.credential_id, code=code)
     clock.advance(30)
     with pytest.raises(EnrolmentExpired):
         portal.mfa.confirm_enrolment(
-            alice.id, enrolment.credential_id, code_now(enrolment.secret, clock)
+            alice_session,
+            credential_id=enrolment.credential_id,
+            code=code_now(enrolment.secret, clock),
         )
 
 
@@ -178,16 +223,17 @@ def test_an_enrolment_is_confirmed_once(portal: Portal, clock: ManualClock) -> N
 
 
 def test_replacing_a_device_needs_the_password(portal: Portal, clock: ManualClock) -> None:
-    alice = create_user(portal, "alice")
-    enrol(portal, clock, alice.id)
+    create_user(portal, "alice")
+    alice_session = session_for(portal, "alice")
+    enrol(portal, clock, alice_session)
     for wrong in (None, "", "wrong password"):
         with pytest.raises(IncorrectPassword) as raised:
-            portal.mfa.start_enrolment(alice.id, wrong)
+            portal.mfa.start_enrolment(alice_session, password=wrong)
         assert str(raised.value) == "Incorrect password"
     failures = [r for r in portal.audit.trail() if r.event == Event.PASSWORD_CONFIRM_FAILED]
     assert len(failures) == 3
     assert all(r.actor == "alice" and r.target == "alice" for r in failures)
-    replacement = portal.mfa.start_enrolment(alice.id, PASSWORD)
+    replacement = portal.mfa.start_enrolment(alice_session, password=PASSWORD)
     assert replacement.replaces_existing
 
 
@@ -195,54 +241,59 @@ def test_the_old_device_works_until_the_new_one_is_confirmed(
     portal: Portal, clock: ManualClock
 ) -> None:
     alice = create_user(portal, "alice")
-    old_secret = enrol(portal, clock, alice.id)
-    replacement = portal.mfa.start_enrolment(alice.id, PASSWORD)
+    alice_session = session_for(portal, "alice")
+    old_secret = enrol(portal, clock, alice_session)
+    replacement = portal.mfa.start_enrolment(alice_session, password=PASSWORD)
     new_secret = replacement.secret
 
     # The old device still signs in; the new one does not, yet.
     assert sign_in_with_code(portal, "alice", old_secret, clock).account.mfa_enabled
     clock.advance(30)
-    step = portal.sign_in.sign_in("alice", PASSWORD)
+    step = portal.sign_in.sign_in(username="alice", password=PASSWORD, source=SOURCE)
     assert isinstance(step, CodeRequired)
     if code_now(new_secret, clock) != code_now(old_secret, clock):
         with pytest.raises(InvalidCode):
-            portal.sign_in.verify_code(step.token, code_now(new_secret, clock))
-    portal.sign_in.cancel(step.token)
+            portal.sign_in.verify_code(token=step.token, code=code_now(new_secret, clock))
+    portal.sign_in.cancel(token=step.token)
 
-    account = portal.mfa.confirm_enrolment(
-        alice.id, replacement.credential_id, code_now(new_secret, clock)
+    enabled = portal.mfa.confirm_enrolment(
+        alice_session, credential_id=replacement.credential_id, code=code_now(new_secret, clock)
     )
-    assert account.mfa_enabled
+    assert enabled.account.mfa_enabled
     assert portal.audit.trail()[-1].event == Event.MFA_DEVICE_REPLACED
 
     # Now only the new device works.
     clock.advance(30)
-    step = portal.sign_in.sign_in("alice", PASSWORD)
+    step = portal.sign_in.sign_in(username="alice", password=PASSWORD, source=SOURCE)
     assert isinstance(step, CodeRequired)
     for offset in (-1, 0, 1):
         old_code = code_now(old_secret, clock, offset)
         if old_code in {code_now(new_secret, clock, k) for k in (-1, 0, 1)}:
             continue  # the two devices happen to agree: nothing to learn from it
         with pytest.raises(InvalidCode):
-            portal.sign_in.verify_code(step.token, old_code)
-    assert portal.sign_in.verify_code(step.token, code_now(new_secret, clock)).account.id == (
-        alice.id
-    )
+            portal.sign_in.verify_code(token=step.token, code=old_code)
+    assert portal.sign_in.verify_code(
+        token=step.token, code=code_now(new_secret, clock)
+    ).account.id == (alice.id)
 
 
 def test_an_abandoned_replacement_leaves_the_old_device(portal: Portal, clock: ManualClock) -> None:
-    alice = create_user(portal, "alice")
-    old_secret = enrol(portal, clock, alice.id)
-    portal.mfa.start_enrolment(alice.id, PASSWORD)
+    create_user(portal, "alice")
+    alice_session = session_for(portal, "alice")
+    old_secret = enrol(portal, clock, alice_session)
+    portal.mfa.start_enrolment(alice_session, password=PASSWORD)
     clock.advance(3600)
     assert sign_in_with_code(portal, "alice", old_secret, clock).account.mfa_enabled
 
 
 def test_mfa_off_then_sign_in_with_password_alone(portal: Portal, clock: ManualClock) -> None:
-    alice = create_user(portal, "alice")
-    enrol(portal, clock, alice.id)
-    account = portal.mfa.disable_own(alice.id, PASSWORD)
+    create_user(portal, "alice")
+    alice_session = session_for(portal, "alice")
+    enrol(portal, clock, alice_session)
+    account = portal.mfa.disable_own(alice_session, password=PASSWORD)
     assert not account.mfa_enabled
-    assert isinstance(portal.sign_in.sign_in("alice", PASSWORD), SignedIn)
+    assert isinstance(
+        portal.sign_in.sign_in(username="alice", password=PASSWORD, source=SOURCE), SignedIn
+    )
     # Enrolling again afterwards is a fresh enrolment, not a replacement.
-    assert not portal.mfa.start_enrolment(alice.id).replaces_existing
+    assert not portal.mfa.start_enrolment(alice_session).replaces_existing

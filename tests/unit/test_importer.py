@@ -8,19 +8,20 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, Type
 
 from tui_portal.errors import InvalidInput
-from tui_portal.security.passwords import Passwords, is_argon2_phc
+from tui_portal.security.passwords import IMPORT_BOUNDS, Passwords, imported_hash_problem
 from tui_portal.services.audit import Event
 from tui_portal.services.importer import ImportSummary
 from tui_portal.services.portal import Portal
 from tui_portal.services.results import SignedIn
 
-from .support import OPERATOR, cheap_hasher, create_user
+from .support import OPERATOR, SOURCE, create_user
 
 HEADER = ["username", "name", "email", "org", "role", "password_hash"]
-HASHER = cheap_hasher()
+# The cheapest argon2id parameters an import accepts.
+HASHER = PasswordHasher(time_cost=5, memory_cost=7168, parallelism=1)
 ANN_HASH = HASHER.hash("ann's password")
 BEN_HASH = HASHER.hash("ben's password")
 
@@ -54,7 +55,7 @@ def ben(org: str = "Acme", role: str = "admin") -> list[str]:
 @pytest.fixture
 def orgs(portal: Portal) -> None:
     for name in ("Acme", "Beta"):
-        portal.directory.create_organisation(name, actor=OPERATOR)
+        portal.directory.create_organisation(name, operator=OPERATOR)
     create_user(portal, "existing", orgs={"Acme": "member"})
 
 
@@ -80,7 +81,7 @@ def user_count(portal: Portal) -> int:
 def test_import_takes_the_hashes_and_memberships(portal: Portal, no_hashing: list[str]) -> None:
     summary = portal.importer.import_rows(
         csv_lines(ann("Acme", "member"), ann("beta", "admin"), ben("ACME", "admin")),
-        actor=OPERATOR,
+        operator=OPERATOR,
     )
     assert summary == ImportSummary(users=2, memberships=3)
     assert no_hashing == []
@@ -101,10 +102,12 @@ def test_import_takes_the_hashes_and_memberships(portal: Portal, no_hashing: lis
 
 @pytest.mark.usefixtures("orgs")
 def test_imported_users_sign_in_with_their_old_passwords(portal: Portal) -> None:
-    portal.importer.import_rows(csv_lines(ann(), ben()), actor=OPERATOR)
-    step = portal.sign_in.sign_in("ANN", "ann's password")
+    portal.importer.import_rows(csv_lines(ann(), ben()), operator=OPERATOR)
+    step = portal.sign_in.sign_in(username="ANN", password="ann's password", source=SOURCE)
     assert isinstance(step, SignedIn)
-    assert isinstance(portal.sign_in.sign_in("ben", "ben's password"), SignedIn)
+    assert isinstance(
+        portal.sign_in.sign_in(username="ben", password="ben's password", source=SOURCE), SignedIn
+    )
 
 
 @pytest.mark.usefixtures("orgs")
@@ -112,16 +115,39 @@ def test_blank_lines_are_skipped(portal: Portal) -> None:
     lines = csv_lines(ann())
     lines.insert(1, "\n")
     lines.append(",,,,,\n")
-    assert portal.importer.import_rows(lines, actor=OPERATOR).users == 1
+    assert portal.importer.import_rows(lines, operator=OPERATOR).users == 1
 
 
-@pytest.mark.usefixtures("orgs")
-def test_other_argon2_variants_are_accepted(portal: Portal) -> None:
-    from argon2 import Type
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        (
+            PasswordHasher(time_cost=5, memory_cost=7168, parallelism=1, type=Type.I).hash("pw"),
+            "only argon2id",
+        ),
+        (
+            PasswordHasher(time_cost=5, memory_cost=7168, parallelism=1, type=Type.D).hash("pw"),
+            "only argon2id",
+        ),
+        ("$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", "weaker"),
+        ("$argon2id$v=19$m=7168,t=4,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", "weaker"),
+        ("$argon2id$v=19$m=4194304,t=1000,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", "cost more"),
+        ("$argon2id$v=19$m=65536,t=11,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", "cost more"),
+        ("$argon2id$v=19$m=65536,t=3,p=64$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", "parallelism"),
+        ("$argon2id$v=16$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", "version"),
+    ],
+)
+def test_only_argon2id_within_bounds_is_imported(value: str, words: str) -> None:
+    problem = imported_hash_problem(value)
+    assert problem is not None and words in problem
 
-    argon2i = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, type=Type.I).hash("pw")
-    summary = portal.importer.import_rows(csv_lines(ann(password_hash=argon2i)), actor=OPERATOR)
-    assert summary.users == 1
+
+def test_the_bounds_admit_owasp_floor_settings_and_the_portals_own() -> None:
+    for memory, passes in ((47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5)):
+        value = PasswordHasher(time_cost=passes, memory_cost=memory, parallelism=1).hash("x")
+        assert imported_hash_problem(value) is None, (memory, passes)
+    assert imported_hash_problem(PasswordHasher().hash("x")) is None
+    assert IMPORT_BOUNDS.min_memory_kib == 7168
 
 
 TRUNCATED = [
@@ -165,7 +191,7 @@ def test_a_bad_row_stops_the_import_and_nothing_is_written(
     users_before = user_count(portal)
     trail_before = len(portal.audit.trail())
     with pytest.raises(InvalidInput) as raised:
-        portal.importer.import_rows(lines, actor=OPERATOR)
+        portal.importer.import_rows(lines, operator=OPERATOR)
     message = str(raised.value)
     assert message.startswith(f"line {line}:"), message
     assert words in message
@@ -185,7 +211,7 @@ def test_a_bad_row_stops_the_import_and_nothing_is_written(
     ],
 )
 def test_well_formed_phc_strings(value: str) -> None:
-    assert is_argon2_phc(value)
+    assert imported_hash_problem(value) is None
 
 
 @pytest.mark.parametrize(
@@ -205,11 +231,9 @@ def test_well_formed_phc_strings(value: str) -> None:
     ],
 )
 def test_malformed_phc_strings(value: str) -> None:
-    assert not is_argon2_phc(value)
+    assert imported_hash_problem(value) is not None
 
 
 def test_passwords_insist_on_argon2id() -> None:
-    from argon2 import Type
-
     with pytest.raises(ValueError, match="argon2id"):
         Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, type=Type.I))

@@ -6,13 +6,15 @@ import multiprocessing
 import stat
 from pathlib import Path
 
+from sqlalchemy import text
+
 from tui_portal.services.audit import Event
 from tui_portal.services.clock import ManualClock
 from tui_portal.services.portal import Portal
 
 from ..twins import run_twins, submit_codes
 from .race_worker import open_when_ready
-from .support import PASSWORD, code_now, create_user, enrol, new_key
+from .support import PASSWORD, code_now, create_user, enrolled, new_key
 
 ROUNDS = 6
 PROCESSES = 2
@@ -21,8 +23,8 @@ PROCESSES = 2
 def test_a_code_raced_by_two_processes_signs_in_exactly_once(
     portal: Portal, clock: ManualClock, db_path: Path, key: str
 ) -> None:
-    alice = create_user(portal, "alice")
-    secret = enrol(portal, clock, alice.id)
+    create_user(portal, "alice")
+    secret = enrolled(portal, clock, "alice")
     rounds: list[tuple[float, str]] = []
     for _ in range(ROUNDS):
         rounds.append((clock.now.timestamp(), code_now(secret, clock)))
@@ -71,3 +73,21 @@ def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path: Path) ->
     assert sorted(outcomes) == sorted((path, "opened") for path in db_paths * (PROCESSES + 1))
     for path in db_paths:
         assert stat.S_IMODE(Path(path).stat().st_mode) == 0o600
+
+
+def test_eight_processes_racing_one_account_get_exactly_one_check_each_time(
+    portal: Portal, clock: ManualClock, db_path: Path, key: str
+) -> None:
+    """For passwords, codes, recovery codes, password confirmations and the hourly cap."""
+    from ..throttle_race import Cast, expected, race, race_passwords
+
+    hashed = race_passwords().hash(PASSWORD)
+    create_user(portal, "alice")
+    create_user(portal, "bob")
+    with portal.db.write() as session:  # the racers' dearer hash, so a check takes a while
+        session.execute(text("UPDATE users SET password_hash = :h"), {"h": hashed})
+    enrolled(portal, clock, "alice")
+    outcomes = race(
+        portal, f"sqlite:///{db_path}", key, str(db_path.parent), Cast("alice", "bob", PASSWORD)
+    )
+    assert outcomes == expected()

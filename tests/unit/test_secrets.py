@@ -10,14 +10,37 @@ import pytest
 from sqlalchemy import text
 
 from tui_portal.config import KeySource, Settings
-from tui_portal.errors import InvalidCode, SecretKeyError
+from tui_portal.errors import InvalidCode, InvalidCredentials, SecretKeyError
 from tui_portal.security.passwords import Passwords
 from tui_portal.security.secret_box import SecretBox, decode_key, encode_key
 from tui_portal.services.clock import ManualClock
 from tui_portal.services.portal import Portal, open_portal
 from tui_portal.services.results import CodeRequired
 
-from .support import PASSWORD, code_now, create_user, enrol, make_settings, new_key
+from .support import (
+    PASSWORD,
+    SOURCE,
+    code_now,
+    create_user,
+    enrolled,
+    make_settings,
+    new_key,
+    session_for,
+)
+
+TYPED_AS_USERNAME = "Hunter2Summer"  # a password, typed where the username goes
+
+
+def recovery_forms(code: str) -> list[bytes]:
+    """How a recovery code could lie in a file: as shown, compact, lower case, raw bits."""
+    compact = code.replace("-", "")
+    return [
+        code.encode(),
+        compact.encode(),
+        compact.lower().encode(),
+        base64.b32decode(compact),
+        base64.b32decode(compact).hex().encode(),
+    ]
 
 
 def raw_database_bytes(db_path: Path) -> bytes:
@@ -44,26 +67,35 @@ def forms_of(secret: str) -> list[bytes]:
 def test_no_secret_password_or_code_on_disk_or_in_the_trail(
     portal: Portal, clock: ManualClock, db_path: Path, passwords: Passwords
 ) -> None:
-    alice = create_user(portal, "alice", orgs={"Acme": "admin"})
-    enrolment = portal.mfa.start_enrolment(alice.id)
+    create_user(portal, "alice", orgs={"Acme": "admin"})
+    alice = session_for(portal, "alice")
+    enrolment = portal.mfa.start_enrolment(alice)
     pending_bytes = raw_database_bytes(db_path)
     confirm_code = code_now(enrolment.secret, clock)
-    portal.mfa.confirm_enrolment(alice.id, enrolment.credential_id, confirm_code)
+    enabled = portal.mfa.confirm_enrolment(
+        alice, credential_id=enrolment.credential_id, code=confirm_code
+    )
+    assert enabled.recovery_codes is not None
+    recovery = enabled.recovery_codes.codes
     clock.advance(30)
-    step = portal.sign_in.sign_in("alice", PASSWORD)
+    step = portal.sign_in.sign_in(username="alice", password=PASSWORD, source=SOURCE)
     assert isinstance(step, CodeRequired)
     sign_in_code = code_now(enrolment.secret, clock)
-    portal.sign_in.verify_code(step.token, sign_in_code)
+    portal.sign_in.verify_code(token=step.token, code=sign_in_code)
     clock.advance(30)
     # A replayed code and a wrong one are recorded as events, never as values.
-    step = portal.sign_in.sign_in("alice", PASSWORD)
+    step = portal.sign_in.sign_in(username="alice", password=PASSWORD, source=SOURCE)
     assert isinstance(step, CodeRequired)
     for attempt in (sign_in_code, "13579" + "1"):
         if attempt != code_now(enrolment.secret, clock):
             with pytest.raises(InvalidCode):
-                portal.sign_in.verify_code(step.token, attempt)
+                portal.sign_in.verify_code(token=step.token, code=attempt)
+    # A recovery code used, one typed wrong, and a password typed into the Username field.
+    portal.sign_in.verify_recovery_code(token=step.token, code=recovery[0])
+    with pytest.raises(InvalidCredentials):
+        portal.sign_in.sign_in(username=TYPED_AS_USERNAME, password="x", source=SOURCE)
     # A replacement while MFA is on.
-    replacement = portal.mfa.start_enrolment(alice.id, PASSWORD)
+    replacement = portal.mfa.start_enrolment(alice, password=PASSWORD)
 
     forbidden = [
         *forms_of(enrolment.secret),
@@ -72,6 +104,9 @@ def test_no_secret_password_or_code_on_disk_or_in_the_trail(
         PASSWORD.encode("utf-16-le"),
         confirm_code.encode(),
         sign_in_code.encode(),
+        TYPED_AS_USERNAME.encode(),
+        TYPED_AS_USERNAME.lower().encode(),
+        *(form for code in recovery for form in recovery_forms(code)),
     ]
     for snapshot in (pending_bytes, raw_database_bytes(db_path)):
         assert snapshot  # the file is really there
@@ -79,15 +114,19 @@ def test_no_secret_password_or_code_on_disk_or_in_the_trail(
             assert value not in snapshot
 
     trail = " ".join(
-        f"{r.at} {r.event} {r.actor} {r.target} {r.org} {r.detail}" for r in portal.audit.trail()
-    )
+        f"{r.at} {r.event} {r.actor} {r.target} {r.org} {r.source} {r.detail}"
+        for r in portal.audit.trail()
+    ).lower()
     for text_value in (
-        enrolment.secret,
-        replacement.secret,
+        enrolment.secret.lower(),
+        replacement.secret.lower(),
         PASSWORD,
         confirm_code,
         sign_in_code,
         "135791",
+        TYPED_AS_USERNAME.lower(),
+        *(code.lower() for code in recovery),
+        *(code.replace("-", "").lower() for code in recovery),
     ):
         assert text_value not in trail
 
@@ -110,8 +149,8 @@ def test_a_ciphertext_moved_to_another_account_does_not_decrypt(
 ) -> None:
     alice = create_user(portal, "alice")
     bob = create_user(portal, "bob")
-    alice_secret = enrol(portal, clock, alice.id)
-    enrol(portal, clock, bob.id)
+    alice_secret = enrolled(portal, clock, "alice")
+    enrolled(portal, clock, "bob")
     with portal.engine.begin() as connection:
         connection.execute(
             text(
@@ -121,10 +160,18 @@ def test_a_ciphertext_moved_to_another_account_does_not_decrypt(
             ),
             {"alice": alice.id, "bob": bob.id},
         )
-    step = portal.sign_in.sign_in("bob", PASSWORD)
+    step = portal.sign_in.sign_in(username="bob", password=PASSWORD, source=SOURCE)
     assert isinstance(step, CodeRequired)
     with pytest.raises(SecretKeyError, match="could not be decrypted"):
-        portal.sign_in.verify_code(step.token, code_now(alice_secret, clock))
+        portal.sign_in.verify_code(token=step.token, code=code_now(alice_secret, clock))
+
+
+@pytest.mark.parametrize("keep", [0, 5, 12, 20, 27])
+def test_a_truncated_ciphertext_is_the_key_error_not_a_crash(keep: int) -> None:
+    box = SecretBox(b"k" * 32)
+    sealed = box.seal("JBSWY3DPEHPK3PXP", user_id=1, credential_id="c1")
+    with pytest.raises(SecretKeyError, match="could not be decrypted"):
+        box.open(sealed[:keep], user_id=1, credential_id="c1")
 
 
 def test_secret_box_binds_each_secret_to_its_user_and_credential() -> None:
@@ -228,3 +275,40 @@ def test_key_file_and_database_are_created_private(
     # The key never goes into the database.
     assert key_text.strip().encode() not in raw_database_bytes(db_file)
     assert decode_key(key_text, "file") not in raw_database_bytes(db_file)
+
+
+def key_file_settings(tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=f"sqlite:///{tmp_path / 'data' / 'portal.db'}",
+        key_source=KeySource(inline_value=None, key_file=tmp_path / "config" / "secret.key"),
+        issuer="Developer Portal",
+    )
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660, 0o666])
+def test_a_key_file_others_can_read_is_refused(
+    tmp_path: Path, clock: ManualClock, passwords: Passwords, mode: int
+) -> None:
+    settings = key_file_settings(tmp_path)
+    open_portal(settings, clock=clock, passwords=passwords).close()
+    settings.key_source.key_file.chmod(mode)
+    with pytest.raises(SecretKeyError, match="accessible by other users") as raised:
+        open_portal(settings, clock=clock, passwords=passwords)
+    assert f"chmod 600 {settings.key_source.key_file}" in str(raised.value)
+    settings.key_source.key_file.chmod(0o600)
+    open_portal(settings, clock=clock, passwords=passwords).close()
+
+
+def test_a_missing_key_file_is_an_error_once_the_database_has_a_key(
+    tmp_path: Path, clock: ManualClock, passwords: Passwords
+) -> None:
+    settings = key_file_settings(tmp_path)
+    portal = open_portal(settings, clock=clock, passwords=passwords)
+    create_user(portal, "alice")
+    enrolled(portal, clock, "alice")
+    portal.close()
+    settings.key_source.key_file.unlink()
+    with pytest.raises(SecretKeyError, match="is missing") as raised:
+        open_portal(settings, clock=clock, passwords=passwords)
+    assert "restore" in str(raised.value)
+    assert not settings.key_source.key_file.exists()  # never silently replaced

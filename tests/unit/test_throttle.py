@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui_portal.data.engine import make_session_factory
 from tui_portal.errors import (
     IncorrectPassword,
     InvalidCode,
     InvalidCredentials,
+    Locked,
     Throttled,
 )
 from tui_portal.security import throttle as rule
@@ -20,9 +20,19 @@ from tui_portal.security.throttle import ThrottleState
 from tui_portal.services.clock import ManualClock
 from tui_portal.services.portal import Portal
 from tui_portal.services.results import CodeRequired, SignedIn
-from tui_portal.services.throttling import ThrottleStore
+from tui_portal.services.throttling import Subject, ThrottleStore
 
-from .support import PASSWORD, START, code_now, create_user, enrol
+from .support import (
+    OPERATOR,
+    PASSWORD,
+    SOURCE,
+    START,
+    account_of,
+    code_now,
+    create_user,
+    enrolled,
+    session_for,
+)
 
 # -- the pure rule --------------------------------------------------------------------
 
@@ -128,72 +138,165 @@ def test_no_wait_is_ever_beyond_an_hour_or_negative(gaps: list[int], later: int)
         assert wait <= rule.MAX_WAIT
 
 
+# -- locks and sources in the rule ---------------------------------------------------
+
+
+def test_one_hundred_failures_in_a_row_lock_an_account() -> None:
+    state = ThrottleState()
+    now = START
+    for _ in range(rule.LOCK_AFTER - 1):
+        state = rule.after_failure(state, now)
+        now += timedelta(hours=2)  # past every wait and every hourly window
+    assert state.locked_at is None
+    assert isinstance(rule.decide(state, now), rule.Allowed)
+    state = rule.after_failure(state, now)
+    assert state.locked_at == now
+    assert isinstance(rule.decide(state, now + timedelta(days=30)), rule.IsLocked)
+
+
+def test_a_refund_gives_back_a_failure_and_the_lock_it_would_have_made() -> None:
+    state = ThrottleState(failures=rule.LOCK_AFTER - 1, last_failure_at=START)
+    decision = rule.decide(state, START + timedelta(hours=2))
+    assert isinstance(decision, rule.Allowed)
+    assert decision.claimed.locked_at is not None
+    refunded = rule.after_refund(decision.claimed)
+    assert refunded.locked_at is None
+    assert refunded.failures == rule.LOCK_AFTER - 1
+
+
+def test_a_source_has_thirty_free_failures_an_hour_and_is_never_locked() -> None:
+    state = ThrottleState()
+    for _ in range(30):
+        state = rule.after_failure(state, START, rule.SOURCE)
+    assert rule.wait_before_next_attempt(state, START, rule.SOURCE) == timedelta(0)
+    state = rule.after_failure(state, START, rule.SOURCE)
+    assert rule.wait_before_next_attempt(state, START, rule.SOURCE) == timedelta(seconds=2)
+    for _ in range(500):
+        state = rule.after_failure(state, START, rule.SOURCE)
+    assert state.locked_at is None
+    # A new hour starts afresh.
+    later = START + timedelta(hours=1)
+    assert rule.wait_before_next_attempt(state, later, rule.SOURCE) == timedelta(0)
+    assert rule.after_failure(state, later, rule.SOURCE).failures == 1
+
+
 # -- the store ------------------------------------------------------------------------
 
 
 @pytest.fixture
-def store(portal: Portal, clock: ManualClock) -> ThrottleStore:
-    return ThrottleStore(make_session_factory(portal.engine), clock)
+def store(portal: Portal) -> ThrottleStore:
+    return portal.throttles
 
 
-def test_store_records_failures_and_applies_the_rule(
+def wait(store: ThrottleStore, subject: Subject, clock: ManualClock) -> int:
+    """The wait the stored state imposes now, without making an attempt."""
+    state = store.state(subject)
+    return rule.whole_seconds(rule.wait_before_next_attempt(state, clock(), subject.policy))
+
+
+def test_store_claims_count_failures_and_apply_the_rule(
     store: ThrottleStore, clock: ManualClock
 ) -> None:
+    alice = store.account("alice", known=True)
     for _ in range(5):
-        store.record_failure("alice")
-        assert store.wait_seconds("alice") == 0
-    store.record_failure("alice")
-    assert store.wait_seconds("alice") == 2
-    clock.advance(1.5)
-    assert store.wait_seconds("alice") == 1
-    clock.advance(0.5)
-    assert store.wait_seconds("alice") == 0
-    store.record_failure("alice")
-    assert store.wait_seconds("alice") == 4
-    assert store.wait_seconds("bob") == 0
-    state = store.state("alice")
+        store.claim([alice])
+        assert wait(store, alice, clock) == 0
+    store.claim([alice])
+    assert wait(store, alice, clock) == 2
+    with pytest.raises(Throttled) as raised:
+        store.claim([alice])
+    assert raised.value.retry_after == 2
+    clock.advance(2)
+    store.claim([alice])
+    assert wait(store, alice, clock) == 4
+    assert wait(store, store.account("bob", known=True), clock) == 0
+    state = store.state(alice)
     assert (state.failures, state.window_failures) == (7, 7)
     assert state.last_failure_at == clock.now
 
 
+def test_a_refused_claim_counts_nothing_on_any_subject(
+    store: ThrottleStore, clock: ManualClock
+) -> None:
+    source, alice = store.source(SOURCE), store.account("alice", known=True)
+    for _ in range(6):
+        store.claim([source, alice])
+    before = store.state(source)
+    with pytest.raises(Throttled):
+        store.claim([source, alice])  # the account must wait: the source is not charged
+    assert store.state(source) == before
+
+
+def test_a_refund_gives_the_attempt_back(store: ThrottleStore, clock: ManualClock) -> None:
+    alice = store.account("alice", known=True)
+    for _ in range(5):
+        store.claim([alice])
+    claim = store.claim([alice])
+    store.refund(claim)
+    assert store.state(alice).failures == 5
+    assert wait(store, alice, clock) == 0
+
+
 def test_store_caps_the_wait_at_fifteen_minutes(store: ThrottleStore, clock: ManualClock) -> None:
+    alice = store.account("alice", known=True)
     for _ in range(30):
-        store.record_failure("alice")
-    assert store.wait_seconds("alice") == 900
+        clock.advance(wait(store, alice, clock))
+        store.claim([alice])
+    assert wait(store, alice, clock) == 900
 
 
 def test_store_applies_the_hourly_cap(store: ThrottleStore, clock: ManualClock) -> None:
-    for _ in range(100):
-        store.record_failure("alice")
-        clock.advance(1)
-    # 100 failures in 100 s; the 15-minute back-off of the last one runs out first.
-    clock.advance(900)
-    assert store.wait_seconds("alice") == 3600 - 1000
-    clock.advance(3600 - 1000)
-    assert store.wait_seconds("alice") == 0
+    alice = store.account("alice", known=True)
+    started = clock.now
+    while store.state(alice).window_failures < rule.HOURLY_LIMIT:
+        clock.advance(wait(store, alice, clock))
+        if clock.now >= started + rule.WINDOW:
+            break
+        store.claim([alice])
+    # Whatever the back-off, the hour cannot take more than 100 failures.
+    assert store.state(alice).window_failures <= rule.HOURLY_LIMIT
 
 
-def test_store_opens_a_new_window_after_an_hour(store: ThrottleStore, clock: ManualClock) -> None:
-    store.record_failure("alice")
-    first = clock.now
-    clock.advance(3599)
-    store.record_failure("alice")
-    assert store.state("alice").window_started_at == first
-    assert store.state("alice").window_failures == 2
-    clock.advance(1)
-    store.record_failure("alice")
-    state = store.state("alice")
-    assert state.window_started_at == clock.now
-    assert (state.failures, state.window_failures) == (3, 1)
+def test_subjects_are_keyed_hashes_not_names(store: ThrottleStore, portal: Portal) -> None:
+    typed = "MySecretPassword!"
+    store.claim([store.account(typed, known=False)])
+    with portal.engine.connect() as connection:
+        subjects = [row[0] for row in connection.exec_driver_sql("SELECT subject FROM throttles")]
+    assert subjects and all(len(subject) == 64 for subject in subjects)
+    assert all(typed.lower() not in subject for subject in subjects)
+    # The same name in any letter case is the same counter.
+    assert store.account(typed.upper(), known=False).key == subjects[0]
+
+
+def test_counters_for_unknown_names_are_forgotten_after_their_hour(
+    store: ThrottleStore, clock: ManualClock, portal: Portal
+) -> None:
+    ghost = store.account("ghost", known=False)
+    alice = store.account("alice", known=True)
+    locked_ghost = store.account("locked-ghost", known=False)
+    store.claim([ghost])
+    store.claim([alice])
+    while store.state(locked_ghost).locked_at is None:  # a lock on a name with no account
+        clock.advance(wait(store, locked_ghost, clock))
+        store.claim([locked_ghost])
+    clock.advance(3601)
+    store.claim([store.account("newcomer", known=False)])  # a new counter prunes old ones
+    assert store.state(ghost) == ThrottleState()
+    assert store.state(alice).failures == 1  # a known account's failures stay
+    assert store.state(locked_ghost).locked_at is not None  # a lock stays, known or not
 
 
 # -- through sign-in ------------------------------------------------------------------
 
 
-def fail_password(portal: Portal, username: str, times: int) -> None:
+def sign_in(portal: Portal, username: str, password: str, source: str = SOURCE) -> object:
+    return portal.sign_in.sign_in(username=username, password=password, source=source)
+
+
+def fail_password(portal: Portal, username: str, times: int, source: str = SOURCE) -> None:
     for _ in range(times):
         with pytest.raises(InvalidCredentials):
-            portal.sign_in.sign_in(username, "wrong password")
+            sign_in(portal, username, "wrong password", source)
 
 
 def test_five_failures_are_free_then_sign_in_waits(portal: Portal, clock: ManualClock) -> None:
@@ -201,18 +304,18 @@ def test_five_failures_are_free_then_sign_in_waits(portal: Portal, clock: Manual
     fail_password(portal, "alice", 5)
     fail_password(portal, "alice", 1)  # the sixth is still answered, then the wait begins
     with pytest.raises(Throttled) as raised:
-        portal.sign_in.sign_in("alice", "wrong password")
+        sign_in(portal, "alice", "wrong password")
     assert raised.value.retry_after == 2
     assert "2 seconds" in str(raised.value)
     clock.advance(1)
     with pytest.raises(Throttled) as raised:
-        portal.sign_in.sign_in("alice", "wrong password")
+        sign_in(portal, "alice", "wrong password")
     assert raised.value.retry_after == 1
     assert "1 second." in str(raised.value)
     clock.advance(1)
     fail_password(portal, "alice", 1)
     with pytest.raises(Throttled) as raised:
-        portal.sign_in.sign_in("alice", "wrong password")
+        sign_in(portal, "alice", "wrong password")
     assert raised.value.retry_after == 4
 
 
@@ -223,11 +326,11 @@ def test_a_throttled_attempt_does_not_count_as_a_failure(
     fail_password(portal, "alice", 6)
     for _ in range(10):
         with pytest.raises(Throttled):
-            portal.sign_in.sign_in("alice", "wrong password")
+            sign_in(portal, "alice", "wrong password")
     clock.advance(2)
     fail_password(portal, "alice", 1)
     with pytest.raises(Throttled) as raised:
-        portal.sign_in.sign_in("alice", "wrong password")
+        sign_in(portal, "alice", "wrong password")
     assert raised.value.retry_after == 4
 
 
@@ -235,34 +338,34 @@ def test_a_correct_password_is_refused_while_throttled(portal: Portal, clock: Ma
     create_user(portal, "alice")
     fail_password(portal, "alice", 6)
     with pytest.raises(Throttled):
-        portal.sign_in.sign_in("alice", PASSWORD)
+        sign_in(portal, "alice", PASSWORD)
     with pytest.raises(Throttled):
-        portal.sign_in.sign_in("ALICE", PASSWORD)  # the throttle ignores letter case
+        sign_in(portal, "ALICE", PASSWORD)  # the throttle ignores letter case
     clock.advance(2)
-    assert isinstance(portal.sign_in.sign_in("alice", PASSWORD), SignedIn)
+    assert isinstance(sign_in(portal, "alice", PASSWORD), SignedIn)
 
 
 def test_success_resets_the_count(portal: Portal, clock: ManualClock) -> None:
     create_user(portal, "alice")
     fail_password(portal, "alice", 5)
-    assert isinstance(portal.sign_in.sign_in("alice", PASSWORD), SignedIn)
+    assert isinstance(sign_in(portal, "alice", PASSWORD), SignedIn)
     # Five more free failures.
     fail_password(portal, "alice", 5)
-    assert isinstance(portal.sign_in.sign_in("alice", PASSWORD), SignedIn)
+    assert isinstance(sign_in(portal, "alice", PASSWORD), SignedIn)
     fail_password(portal, "alice", 6)
     with pytest.raises(Throttled) as raised:
-        portal.sign_in.sign_in("alice", PASSWORD)
+        sign_in(portal, "alice", PASSWORD)
     assert raised.value.retry_after == 2
 
 
 def test_unknown_usernames_are_throttled_identically(portal: Portal, clock: ManualClock) -> None:
     create_user(portal, "alice")
 
-    def outcomes(username: str) -> list[tuple[str, int | None]]:
+    def outcomes(username: str, source: str) -> list[tuple[str, int | None]]:
         seen: list[tuple[str, int | None]] = []
         for _ in range(9):
             try:
-                portal.sign_in.sign_in(username, "wrong password")
+                sign_in(portal, username, "wrong password", source)
             except Throttled as error:
                 seen.append(("Throttled", error.retry_after))
                 clock.advance(error.retry_after)
@@ -271,9 +374,9 @@ def test_unknown_usernames_are_throttled_identically(portal: Portal, clock: Manu
         return seen
 
     start = clock.now
-    known = outcomes("alice")
+    known = outcomes("alice", "ssh:198.51.100.1")
     clock.now = start
-    unknown = outcomes("ghost")
+    unknown = outcomes("ghost", "ssh:198.51.100.2")
     assert known == unknown
     assert ("Throttled", 2) in known
     assert ("Throttled", 4) in known
@@ -283,54 +386,166 @@ def test_code_failures_and_password_failures_count_together(
     portal: Portal, clock: ManualClock
 ) -> None:
     alice = create_user(portal, "alice")
-    secret = enrol(portal, clock, alice.id)
+    secret = enrolled(portal, clock, "alice")
     fail_password(portal, "alice", 3)
-    step = portal.sign_in.sign_in("alice", PASSWORD)
+    step = sign_in(portal, "alice", PASSWORD)
     assert isinstance(step, CodeRequired)
     right = code_now(secret, clock)
     wrong = "000000" if right != "000000" else "111111"
     for _ in range(2):  # failures 4 and 5: free
         with pytest.raises(InvalidCode):
-            portal.sign_in.verify_code(step.token, wrong)
+            portal.sign_in.verify_code(token=step.token, code=wrong)
     with pytest.raises(InvalidCode):  # failure 6: answered, then the wait begins
-        portal.sign_in.verify_code(step.token, "not a code")
+        portal.sign_in.verify_code(token=step.token, code="not a code")
     with pytest.raises(Throttled) as raised:
-        portal.sign_in.verify_code(step.token, right)  # even the right code must wait
+        portal.sign_in.verify_code(token=step.token, code=right)  # the right code must wait
     assert raised.value.retry_after == 2
     with pytest.raises(Throttled):
-        portal.sign_in.sign_in("alice", PASSWORD)
+        sign_in(portal, "alice", PASSWORD)
     clock.advance(2)
-    assert portal.sign_in.verify_code(step.token, right).account.id == alice.id
+    assert portal.sign_in.verify_code(token=step.token, code=right).account.id == alice.id
     # The complete sign-in cleared the count.
     fail_password(portal, "alice", 5)
-    assert isinstance(portal.sign_in.sign_in("alice", PASSWORD), CodeRequired)
+    assert isinstance(sign_in(portal, "alice", PASSWORD), CodeRequired)
 
 
 def test_the_password_step_alone_does_not_reset_the_count(
     portal: Portal, clock: ManualClock
 ) -> None:
-    alice = create_user(portal, "alice")
-    secret = enrol(portal, clock, alice.id)
+    create_user(portal, "alice")
+    secret = enrolled(portal, clock, "alice")
     fail_password(portal, "alice", 5)
     for _ in range(3):
-        assert isinstance(portal.sign_in.sign_in("alice", PASSWORD), CodeRequired)
-    step = portal.sign_in.sign_in("alice", PASSWORD)
+        assert isinstance(sign_in(portal, "alice", PASSWORD), CodeRequired)
+    step = sign_in(portal, "alice", PASSWORD)
     assert isinstance(step, CodeRequired)
     wrong = "000000" if code_now(secret, clock) != "000000" else "111111"
     with pytest.raises(InvalidCode):
-        portal.sign_in.verify_code(step.token, wrong)  # the sixth failure
+        portal.sign_in.verify_code(token=step.token, code=wrong)  # the sixth failure
     with pytest.raises(Throttled):
-        portal.sign_in.sign_in("alice", PASSWORD)
+        sign_in(portal, "alice", PASSWORD)
 
 
 def test_a_wrong_confirmation_password_counts_too(portal: Portal, clock: ManualClock) -> None:
     alice = create_user(portal, "alice")
-    enrol(portal, clock, alice.id)
+    secret = enrolled(portal, clock, "alice")
+    caller = session_for(portal, "alice", secret=secret, clock=clock)
     fail_password(portal, "alice", 5)
-    with pytest.raises(IncorrectPassword):
-        portal.mfa.disable_own(alice.id, "wrong password")
+    with pytest.raises(IncorrectPassword):  # the sixth failure
+        portal.mfa.disable_own(caller, password="wrong password")
     with pytest.raises(Throttled):
-        portal.mfa.disable_own(alice.id, PASSWORD)
+        portal.mfa.disable_own(caller, password=PASSWORD)
     with pytest.raises(Throttled):
-        portal.sign_in.sign_in("alice", PASSWORD)
-    assert portal.directory.account(alice.id).mfa_enabled
+        sign_in(portal, "alice", PASSWORD)
+    assert account_of(portal, alice.id).mfa_enabled
+
+
+def fail_until_locked(portal: Portal, clock: ManualClock, username: str, source: str) -> int:
+    """Wrong passwords, waiting out every back-off, until the name is locked."""
+    failures = 0
+    while True:
+        try:
+            sign_in(portal, username, "wrong password", source)
+        except InvalidCredentials:
+            failures += 1
+        except Throttled as error:
+            clock.advance(error.retry_after)
+        except Locked:
+            return failures
+
+
+def test_an_account_locks_after_one_hundred_failures_and_an_operator_unlocks_it(
+    portal: Portal, clock: ManualClock
+) -> None:
+    create_user(portal, "alice")
+    failures = fail_until_locked(portal, clock, "alice", "ssh:203.0.113.9")
+    assert failures == rule.LOCK_AFTER
+    clock.advance(7 * 24 * 3600)  # a lock does not wear off
+    with pytest.raises(Locked) as raised:
+        sign_in(portal, "alice", PASSWORD, "ssh:198.51.100.3")
+    assert str(raised.value) == "Locked: ask an administrator"
+    events = [r.event for r in portal.audit.trail()]
+    assert events.count("account_locked") == 1
+    portal.accounts.unlock("alice", operator=OPERATOR)
+    assert isinstance(sign_in(portal, "alice", PASSWORD, "ssh:198.51.100.3"), SignedIn)
+    unlocked = [r for r in portal.audit.trail() if r.event == "account_unlocked"]
+    assert [(r.actor, r.target, r.source) for r in unlocked] == [
+        ("operator:test", "alice", "local:test")
+    ]
+
+
+def test_an_unknown_name_locks_exactly_as_a_known_one(portal: Portal, clock: ManualClock) -> None:
+    create_user(portal, "alice")
+    start = clock.now
+    known = fail_until_locked(portal, clock, "alice", "ssh:203.0.113.10")
+    known_took = clock.now - start
+    clock.now = start
+    unknown = fail_until_locked(portal, clock, "nobody-here", "ssh:203.0.113.11")
+    assert (unknown, clock.now - start) == (known, known_took)
+    with pytest.raises(Locked):
+        sign_in(portal, "nobody-here", "anything", "ssh:203.0.113.12")
+    assert not any("nobody" in f"{r.actor} {r.target}" for r in portal.audit.trail())
+
+
+def test_unlocking_needs_an_account_and_something_to_forget(portal: Portal) -> None:
+    from tui_portal.errors import NotFound, NothingToChange
+
+    create_user(portal, "alice")
+    with pytest.raises(NotFound):
+        portal.accounts.unlock("ghost", operator=OPERATOR)
+    with pytest.raises(NothingToChange):
+        portal.accounts.unlock("alice", operator=OPERATOR)
+
+
+def test_one_source_cannot_try_many_accounts(portal: Portal, clock: ManualClock) -> None:
+    for number in range(rule.SOURCE.free_failures + 2):
+        create_user(portal, f"user{number}")
+    spray = "ssh:203.0.113.66"
+    for number in range(rule.SOURCE.free_failures + 1):  # each account fails once
+        with pytest.raises(InvalidCredentials):
+            sign_in(portal, f"user{number}", "wrong password", spray)
+    last = f"user{rule.SOURCE.free_failures + 1}"
+    with pytest.raises(Throttled):
+        sign_in(portal, last, "wrong password", spray)
+    # The same accounts from elsewhere are unaffected; the other door's address is not.
+    assert isinstance(sign_in(portal, last, PASSWORD, "ssh:198.51.100.8"), SignedIn)
+    with pytest.raises(Throttled):
+        sign_in(portal, last, PASSWORD, "web:203.0.113.66")
+
+
+def test_a_right_password_gives_the_source_its_attempt_back(
+    portal: Portal, clock: ManualClock
+) -> None:
+    create_user(portal, "alice")
+    office = "ssh:192.0.2.1"
+    for _ in range(rule.SOURCE.free_failures + 30):
+        assert isinstance(sign_in(portal, "alice", PASSWORD, office), SignedIn)
+    assert portal.throttles.state(portal.throttles.source(office)).failures == 0
+
+
+def test_enrolment_codes_are_throttled_and_audited(portal: Portal, clock: ManualClock) -> None:
+    create_user(portal, "alice")
+    caller = session_for(portal, "alice")
+    enrolment = portal.mfa.start_enrolment(caller)
+    right = code_now(enrolment.secret, clock)
+    wrong = "000000" if right != "000000" else "111111"
+    for _ in range(6):
+        with pytest.raises(InvalidCode):
+            portal.mfa.confirm_enrolment(caller, credential_id=enrolment.credential_id, code=wrong)
+    with pytest.raises(Throttled):
+        portal.mfa.confirm_enrolment(caller, credential_id=enrolment.credential_id, code=right)
+    failed = [r for r in portal.audit.trail() if r.event == "mfa_enrolment_code_failed"]
+    assert len(failed) == 6
+    assert all(right not in r.detail and wrong not in r.detail for r in failed)
+
+
+def test_a_failure_stamped_by_a_clock_running_ahead_imposes_no_more_than_its_back_off() -> None:
+    ahead = START + timedelta(minutes=5)  # another host's clock is five minutes fast
+    free = ThrottleState(
+        failures=1, last_failure_at=ahead, window_started_at=ahead, window_failures=1
+    )
+    assert rule.wait_before_next_attempt(free, START) == timedelta(0)
+    waiting = ThrottleState(
+        failures=6, last_failure_at=ahead, window_started_at=ahead, window_failures=6
+    )
+    assert rule.wait_before_next_attempt(waiting, START) == timedelta(seconds=2)

@@ -9,26 +9,44 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tui_portal.errors import DatabaseError
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+UNPARSEABLE_URL = (
+    "cannot use the database URL: it does not parse (percent-encode special characters "
+    "in the user name and password)"
+)
 
 
 def sqlite_path(url: str) -> Path | None:
-    """The file behind a SQLite URL, or ``None`` for other databases and in-memory SQLite."""
+    """The file behind a SQLite URL, or ``None`` for other databases and in-memory SQLite.
+
+    SQLite's own ``file:`` URI form (``sqlite:///file:PATH?uri=true``) names a file too, so
+    that file is created privately like any other.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return None
     database = parsed.database
-    if not database or database == ":memory:" or database.startswith("file:"):
+    if not database or database == ":memory:":
         return None
+    if database.startswith("file:"):
+        uri = urlsplit(database)
+        if "mode=memory" in uri.query or "mode=memory" in str(parsed.query.get("mode", "")):
+            return None
+        path = unquote(uri.path or uri.netloc)
+        return Path(path) if path and path != ":memory:" else None
     return Path(database)
 
 
@@ -47,7 +65,14 @@ def create_private_file(path: Path) -> None:
     os.close(descriptor)
 
 
+WRITES = "tui_portal_writes"  # execution option: this connection's transactions write
+
+
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # The portal begins transactions itself (see _begin_sqlite), so that a transaction that
+    # will write takes SQLite's write lock at its start, waiting its turn, instead of failing
+    # with "database is locked" when it first writes after another process did.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
@@ -72,18 +97,30 @@ def _switch_to_wal(cursor: Any) -> None:
 
 def make_engine(url: str) -> Engine:
     """Build the engine for ``url``; for a SQLite file, create it privately first."""
-    path = sqlite_path(url)
+    try:
+        path = sqlite_path(url)
+    except (ValueError, ArgumentError):
+        raise DatabaseError(UNPARSEABLE_URL) from None
     if path is not None:
         if path.is_dir():
             raise DatabaseError(f"database path {path} is a folder")
         create_private_file(path)
     try:
         engine = create_engine(url, pool_pre_ping=path is None)
-    except Exception as error:  # bad URL, missing driver
-        raise DatabaseError(f"cannot use database {make_url_safe(url)}: {error}") from error
+    except (ValueError, ArgumentError):  # the URL does not parse; its text may hold a password
+        raise DatabaseError(UNPARSEABLE_URL) from None
+    except Exception as error:  # a missing driver, an unknown dialect
+        raise DatabaseError(f"cannot use database {make_url_safe(url)}: {error}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _tune_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
     return engine
+
+
+def _begin_sqlite(connection: Connection) -> None:
+    """BEGIN IMMEDIATE for writing transactions, a plain (deferred) BEGIN for reading ones."""
+    writes = connection.get_execution_options().get(WRITES, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def make_url_safe(url: str) -> str:
@@ -97,3 +134,40 @@ def make_url_safe(url: str) -> str:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded values after commit, since results leave as dataclasses."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def writing(engine: Engine) -> Engine:
+    """The same engine (and pool), with transactions that take the write lock at once."""
+    return engine.execution_options(**{WRITES: True})
+
+
+@dataclass(frozen=True)
+class Database:
+    """One database: ``read()`` for a session that only reads, ``write()`` for a transaction.
+
+    A write transaction holds SQLite's write lock from its first statement, so writers from
+    any number of processes take turns (waiting up to the busy timeout) rather than fail.
+    On PostgreSQL both are ordinary transactions.
+    """
+
+    engine: Engine
+    reads: sessionmaker[Session]
+    writes: sessionmaker[Session]
+
+    @classmethod
+    def over(cls, engine: Engine) -> Database:
+        """Session factories for ``engine``."""
+        return cls(engine, make_session_factory(engine), make_session_factory(writing(engine)))
+
+    def read(self) -> Session:
+        """A session for reading; use it as a context manager."""
+        return self.reads()
+
+    def write(self) -> AbstractContextManager[Session]:
+        """A transaction that commits when the block ends and rolls back on an error."""
+        return self.writes.begin()
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite``, ``postgresql``, …"""
+        return self.engine.dialect.name

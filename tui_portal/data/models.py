@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 typed models: organisations, users, memberships, MFA credentials, throttles, audit.
+"""SQLAlchemy 2 typed models: organisations, users, memberships, MFA, sessions, throttles, audit.
 
 Only the service layer touches these classes; the UI sees frozen dataclasses instead.
 Lower-cased ``*_key`` columns hold the case-folded forms that searches and uniqueness use,
@@ -69,7 +69,10 @@ class Base(DeclarativeBase):
 
 
 class Organisation(Base):
-    """An organisation that users belong to; its name is unique without regard to case."""
+    """An organisation that users belong to; its name is unique without regard to case.
+
+    ``mfa_required`` is its policy: members without MFA must enrol at their next sign-in.
+    """
 
     __tablename__ = "organisations"
 
@@ -77,10 +80,16 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(String(100))
     name_key: Mapped[str] = mapped_column(key_string(100), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    mfa_required: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class User(Base):
-    """A person who signs in. Passwords are argon2id PHC strings; nothing else secret lives here."""
+    """A person who signs in. Passwords are argon2id PHC strings; nothing else secret lives here.
+
+    ``revision`` goes up whenever something a live session shows changes (roles,
+    memberships, MFA), so every session notices with one indexed read. ``notified_through``
+    is the last audit event the person has been told about at sign-in.
+    """
 
     __tablename__ = "users"
 
@@ -95,6 +104,9 @@ class User(Base):
     is_account_manager: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    password_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    notified_through: Mapped[int] = mapped_column(Integer, default=0)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
 
@@ -145,29 +157,89 @@ class MfaCredential(Base):
 
 
 class Throttle(Base):
-    """Failed sign-in attempts for one username (known or not), for passwords and codes alike."""
+    """Failed attempts of one subject: an account name (known or not) or a source address.
+
+    ``subject`` is a keyed hash (HMAC) of the case-folded name or the address, never the
+    text itself: people sometimes type their password into the Username field. A row is
+    read and changed in one write transaction (the write lock on SQLite, ``FOR UPDATE`` on
+    PostgreSQL), so processes on any number of hosts agree on who makes the next attempt.
+    """
 
     __tablename__ = "throttles"
 
     subject: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    known: Mapped[bool] = mapped_column(Boolean, default=False)
     failures: Mapped[int] = mapped_column(Integer, default=0)
-    last_failure_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_failure_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     window_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     window_failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class AuditEvent(Base):
-    """One security event. Append-only: the database refuses updates and deletes."""
+    """One security event. Append-only: the database refuses updates, deletes and replaces.
+
+    Each event carries ``seq`` (one more than the event before it) and ``hash``, a keyed
+    hash over its fields and the previous event's hash: a chain that nobody without the
+    secrets key can extend, rewrite or shorten in the middle without ``audit verify``
+    naming the first broken link.
+    """
 
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     event: Mapped[str] = mapped_column(String(64))
     actor: Mapped[str] = mapped_column(String(100))
     target: Mapped[str] = mapped_column(String(100), default="")
+    target_user_id: Mapped[int | None] = mapped_column(Integer)
     org: Mapped[str] = mapped_column(String(100), default="", index=True)
+    source: Mapped[str] = mapped_column(String(100), default="")
+    session_id: Mapped[str] = mapped_column(String(36), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_audit_events_target_user_id_seq", "target_user_id", "seq"),)
+
+
+class SignInSession(Base):
+    """One signed-in session, known to every host: who, since when, from where, how.
+
+    A session ends when its person signs out, from elsewhere ("Sign out other sessions"),
+    when its MFA is disabled or its password changed or set by someone else, and 12 hours
+    after it started however active. Every session reads its own row every few seconds.
+    """
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    source: Mapped[str] = mapped_column(String(100))
+    method: Mapped[str] = mapped_column(String(32))
+    must_enrol: Mapped[bool] = mapped_column(Boolean, default=False)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    end_reason: Mapped[str] = mapped_column(String(32), default="")
+
+    __table_args__ = (Index("ix_sessions_user_id_ended_at", "user_id", "ended_at"),)
+
+
+class RecoveryCode(Base):
+    """One single-use recovery code, kept only as a keyed hash with its own salt."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    salt: Mapped[bytes] = mapped_column(LargeBinary)
+    digest: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class PortalMeta(Base):

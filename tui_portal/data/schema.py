@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from alembic import command
@@ -11,7 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from tui_portal.data.engine import make_url_safe
+from tui_portal.data.engine import make_url_safe, writing
 from tui_portal.errors import DatabaseError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -29,20 +30,44 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
-def ensure_schema(engine: Engine) -> None:
-    """Bring the database to the newest schema; a no-op when it is there already."""
+AuditSealer = Callable[[str, Mapping[str, object]], str]
+"""Chains one audit event: (the previous event's hash, this event's fields) -> its hash."""
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision the database is at; ``None`` for a new, empty database."""
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except SQLAlchemyError as error:
+        raise _cannot_open(engine, error) from error
+
+
+def _cannot_open(engine: Engine, error: SQLAlchemyError) -> DatabaseError:
+    return DatabaseError(
+        f"cannot open database {make_url_safe(str(engine.url))}: {error.__class__.__name__}: "
+        f"{getattr(error, 'orig', error)}"
+    )
+
+
+def ensure_schema(engine: Engine, *, audit_sealer: AuditSealer | None = None) -> None:
+    """Bring the database to the newest schema; a no-op when it is there already.
+
+    ``audit_sealer`` chains audit events written before the trail was chained; the portal
+    passes it (it holds the secrets key), and it is only used when there are such events.
+    """
     config = _alembic_config()
+    config.attributes["audit_sealer"] = audit_sealer
     head = head_revision()
     try:
         with engine.begin() as connection:
             if MigrationContext.configure(connection).get_current_revision() == head:
                 return
-        with engine.begin() as connection:
-            if connection.dialect.name == "sqlite":
-                # Processes opening a new database at once take turns: one migrates while
-                # holding the write lock, and the others then find the schema current.
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
-            elif connection.dialect.name == "postgresql":
+        # Processes opening a new database at once take turns: one migrates while holding
+        # the write lock (SQLite) or an advisory lock (PostgreSQL), and the others then find
+        # the schema current.
+        with writing(engine).begin() as connection:
+            if connection.dialect.name == "postgresql":
                 # The same on PostgreSQL, with a lock held until this transaction ends.
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
             current = MigrationContext.configure(connection).get_current_revision()
@@ -57,7 +82,4 @@ def ensure_schema(engine: Engine) -> None:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except SQLAlchemyError as error:
-        raise DatabaseError(
-            f"cannot open database {make_url_safe(str(engine.url))}: {error.__class__.__name__}: "
-            f"{getattr(error, 'orig', error)}"
-        ) from error
+        raise _cannot_open(engine, error) from error

@@ -93,10 +93,14 @@ new code.
         self._set_busy(True)
         self._say("Checking…", "info")
         enrolment = self._enrolment
-        account = self.portal_app.account
-        assert account is not None
+        caller = self.portal_app.caller
+        assert caller is not None
         self.call_service(
-            lambda portal: portal.mfa.confirm_enrolment(account.id, enrolment.credential_id, code),
+            lambda portal: (
+                portal.mfa.confirm_enrolment(
+                    caller, credential_id=enrolment.credential_id, code=code
+                ).account
+            ),
             self._enabled,
             self._failed,
         )

@@ -67,7 +67,9 @@ manager to disable MFA for you; then sign in with your password and enrol again.
         self._say("Checking…", "info")
         token = self._pending.token
         self.call_service(
-            lambda portal: with_organisations(portal, portal.sign_in.verify_code(token, code)),
+            lambda portal: with_organisations(
+                portal, portal.sign_in.verify_code(token=token, code=code)
+            ),
             self._verified,
             self._failed,
         )
@@ -77,7 +79,7 @@ manager to disable MFA for you; then sign in with your password and enrol again.
 
         step, organisations = outcome
         assert isinstance(step, SignedIn)
-        self.portal_app.signed_in(step.account, organisations)
+        self.portal_app.signed_in(step, organisations)
 
     def _failed(self, error: PortalError) -> None:
         self._set_busy(False)
@@ -97,5 +99,5 @@ manager to disable MFA for you; then sign in with your password and enrol again.
     def action_back(self) -> None:
         """Give up this sign-in and return to the sign-in screen."""
         token = self._pending.token
-        self.call_service(lambda portal: portal.sign_in.cancel(token), lambda _: None)
+        self.call_service(lambda portal: portal.sign_in.cancel(token=token), lambda _: None)
         self.dismiss(None)

@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Label, Static
 
 from tui_portal.screens.service_calls import ServiceCalls
-from tui_portal.services.results import Account, Enrolment
+from tui_portal.services.results import Account, Caller, Enrolment
 from tui_portal.widgets.top_bar import OrganisationChanged, TopBar
 
 
@@ -66,7 +66,14 @@ new phone avoids this step.
         if account is None:  # signing out: this screen is about to go
             return
         self._show(account)
-        self.call_service(lambda portal: portal.directory.account(account.id), self._reloaded)
+        caller = self.portal_app.caller
+        if caller is not None:
+            self.call_service(lambda portal: portal.members.account(caller), self._reloaded)
+
+    def _caller(self) -> Caller:
+        caller = self.portal_app.caller
+        assert caller is not None
+        return caller
 
     def _account(self) -> Account:
         account = self.portal_app.account
@@ -122,12 +129,10 @@ new phone avoids this step.
     @on(Button.Pressed, "#enable-mfa")
     def action_enable_mfa(self) -> None:
         """Start enrolling an authenticator and show its QR code."""
-        account = self._account()
-        if account.mfa_enabled:
+        account, caller = self._account(), self.portal_app.caller
+        if account.mfa_enabled or caller is None:
             return
-        self.call_service(
-            lambda portal: portal.mfa.start_enrolment(account.id), self._show_enrolment
-        )
+        self.call_service(lambda portal: portal.mfa.start_enrolment(caller), self._show_enrolment)
 
     @on(Button.Pressed, "#replace-device")
     def action_replace_device(self) -> None:
@@ -141,7 +146,7 @@ new phone avoids this step.
             ConfirmPasswordModal(
                 "Replace your authenticator device. The old device keeps working until the "
                 "new one is confirmed.",
-                partial(_start_replacement, account.id),
+                partial(_start_replacement, self._caller()),
             ),
             self._enrolment_confirmed_password,
         )
@@ -157,7 +162,7 @@ new phone avoids this step.
         self.app.push_screen(
             ConfirmPasswordModal(
                 "Disable MFA for your account. Signing in will then need only your password.",
-                partial(_disable_own, account.id),
+                partial(_disable_own, self._caller()),
             ),
             self._disabled,
         )
@@ -185,11 +190,11 @@ new phone avoids this step.
         self.query_one(TopBar).show_organisation(message.org_id)
 
 
-def _start_replacement(actor_id: int, portal: Any, password: str) -> Enrolment:
-    enrolment: Enrolment = portal.mfa.start_enrolment(actor_id, password)
+def _start_replacement(caller: Caller, portal: Any, password: str) -> Enrolment:
+    enrolment: Enrolment = portal.mfa.start_enrolment(caller, password=password)
     return enrolment
 
 
-def _disable_own(actor_id: int, portal: Any, password: str) -> Account:
-    account: Account = portal.mfa.disable_own(actor_id, password)
+def _disable_own(caller: Caller, portal: Any, password: str) -> Account:
+    account: Account = portal.mfa.disable_own(caller, password=password)
     return account

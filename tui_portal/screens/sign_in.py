@@ -33,7 +33,7 @@ def with_organisations(portal: Portal, step: SignInStep) -> tuple[SignInStep, li
     from tui_portal.services.results import SignedIn
 
     if isinstance(step, SignedIn):
-        return step, portal.directory.picker_organisations(step.account.id)
+        return step, portal.members.picker_organisations(step.caller)
     return step, []
 
 
@@ -117,8 +117,12 @@ to disable MFA for you; then sign in with your password alone and enrol again.
             return
         self._set_busy(True)
         self._say("Signing in…", "info")
+        source = self.portal_app.source
         self.call_service(
-            lambda portal: with_organisations(portal, portal.sign_in.sign_in(username, password)),
+            lambda portal: with_organisations(
+                portal,
+                portal.sign_in.sign_in(username=username, password=password, source=source),
+            ),
             self._signed_in,
             self._failed,
         )
@@ -146,7 +150,7 @@ to disable MFA for you; then sign in with your password alone and enrol again.
         self.query_one("#password", Input).value = ""
         self._say("")
         if isinstance(step, SignedIn):
-            self.portal_app.signed_in(step.account, organisations)
+            self.portal_app.signed_in(step, organisations)
         else:
             self.app.push_screen(MfaCodeScreen(step))
 

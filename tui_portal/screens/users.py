@@ -23,7 +23,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
 from tui_portal.errors import PortalError
 from tui_portal.screens.service_calls import ServiceCalls
-from tui_portal.services.results import Account, MemberPage, MemberRow
+from tui_portal.services.results import Account, Caller, MemberPage, MemberRow
 from tui_portal.widgets.top_bar import OrganisationChanged, TopBar
 
 PAGE_SIZE = 100
@@ -171,8 +171,8 @@ For organisation admins and account managers.
 
     def _load(self, offset: int, *, cursor_at_end: bool) -> None:
         app = self.portal_app
-        account, org_id = app.account, app.org_id
-        if account is None:
+        caller, org_id = app.caller, app.org_id
+        if caller is None:
             return
         if org_id is None:
             self._say("You are not in any organisation.")
@@ -181,8 +181,8 @@ For organisation admins and account managers.
         generation = self._generation
         prefix = self.query_one("#filter", FilterInput).value
         self.call_service(
-            lambda portal: portal.directory.member_page(
-                account.id, org_id, prefix=prefix, offset=offset, limit=PAGE_SIZE
+            lambda portal: portal.members.member_page(
+                caller, org_id=org_id, prefix=prefix, offset=offset, limit=PAGE_SIZE
             ),
             partial(self._show_page, generation, cursor_at_end),
             partial(self._load_failed, generation),
@@ -253,12 +253,13 @@ For organisation admins and account managers.
         if not row.mfa_enabled:
             self.notify(f"MFA is already disabled for {row.username}.", markup=False)
             return
-        actor_id, org_id, org_name = app.account.id, app.org_id, self._org_name()
+        caller, org_id, org_name = app.caller, app.org_id, self._org_name()
+        assert caller is not None
         self.app.push_screen(
             ConfirmPasswordModal(
                 f"Disable MFA for {row.username} in {org_name}. They will sign in with their "
                 "password alone and can enrol again.",
-                partial(_disable_for_user, actor_id, row.user_id, org_id),
+                partial(_disable_for_user, caller, row.user_id, org_id),
             ),
             partial(self._disabled, row),
         )
@@ -319,7 +320,9 @@ def cells(row: MemberRow) -> tuple[Text, ...]:
 
 
 def _disable_for_user(
-    actor_id: int, user_id: int, org_id: int, portal: Any, password: str
+    caller: Caller, user_id: int, org_id: int, portal: Any, password: str
 ) -> Account:
-    account: Account = portal.mfa.disable_for_user(actor_id, password, user_id, org_id)
+    account: Account = portal.mfa.disable_for_user(
+        caller, password=password, target_user_id=user_id, org_id=org_id
+    )
     return account

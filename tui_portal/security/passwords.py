@@ -1,16 +1,39 @@
-"""Password hashing with argon2id (argon2-cffi), with rehash-on-sign-in and equal-cost misses."""
+"""Password hashing with argon2id (argon2-cffi): normalised, rehashed on sign-in, equal in time.
+
+- Passwords are normalised to Unicode NFKC before hashing and before checking (NIST SP
+  800-63B §5.1.1.2), so the same password typed on another keyboard layout or input method
+  still matches. A hash made before normalisation still matches the password as typed, and
+  is replaced by a normalised one at that sign-in.
+- Every check takes at least as long as one at the current parameters: an unknown name is
+  checked against a dummy hash, and a stored hash with cheaper parameters (an imported one)
+  is followed by a pause up to the usual time, so how long an answer takes does not tell
+  which names have accounts.
+- Imported hashes must be argon2id within :data:`IMPORT_BOUNDS`.
+"""
 
 from __future__ import annotations
 
 import re
+import statistics
+import threading
+import time
+import unicodedata
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from argon2 import PasswordHasher, Type, extract_parameters
+from argon2 import Parameters, PasswordHasher, Type, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from argon2.profiles import RFC_9106_LOW_MEMORY
 
 # Verified when the username is unknown, so a miss costs the same argon2 work as a hit.
 _DUMMY_PASSWORD = "tui-portal: no such account"  # noqa: S105 - not a credential
+_RECENT_CHECKS = 15
+
+
+def normalise(password: str) -> str:
+    """The form a password is hashed and checked in: Unicode NFKC."""
+    return unicodedata.normalize("NFKC", password)
 
 
 @dataclass(frozen=True)
@@ -26,42 +49,114 @@ class Passwords:
 
     The default is argon2-cffi's RFC 9106 low-memory profile (t=3, m=64 MiB, p=4). Tests
     pass cheaper parameters through ``hasher`` to stay fast; the rules are the same.
+    ``sleep`` and ``timer`` are injected so the equal-time rule can be tested without waiting.
     """
 
-    def __init__(self, hasher: PasswordHasher | None = None) -> None:
+    def __init__(
+        self,
+        hasher: PasswordHasher | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        timer: Callable[[], float] = time.perf_counter,
+    ) -> None:
         self._hasher = hasher or PasswordHasher.from_parameters(RFC_9106_LOW_MEMORY)
         if self._hasher.type is not Type.ID:
             raise ValueError("passwords must be hashed with argon2id")
+        self._sleep = sleep
+        self._timer = timer
+        self._recent: deque[float] = deque(maxlen=_RECENT_CHECKS)
+        self._lock = threading.Lock()
+        started = timer()
         self._dummy_hash = self._hasher.hash(_DUMMY_PASSWORD)
+        self._remember(timer() - started)
+
+    @property
+    def parameters(self) -> Parameters:
+        """The argon2 parameters new hashes are made with."""
+        return extract_parameters(self._dummy_hash)
 
     def hash(self, password: str) -> str:
-        """A new argon2id PHC string for ``password``."""
-        return self._hasher.hash(password)
+        """A new argon2id PHC string for the normalised ``password``."""
+        return self._hasher.hash(normalise(password))
 
     def verify(self, stored_hash: str, password: str) -> PasswordCheck:
-        """Check ``password`` against ``stored_hash``; offer a new hash if parameters changed."""
-        try:
-            self._hasher.verify(stored_hash, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
+        """Check ``password`` against ``stored_hash``; offer a new hash when the stored one
+        is not normalised or not at the current parameters."""
+        current = not self._hasher.check_needs_rehash(stored_hash)
+        started = self._timer()
+        matched, legacy = self._matches(stored_hash, password)
+        elapsed = self._timer() - started
+        if current:
+            self._remember(elapsed)
+        else:
+            self._pad(elapsed)
+        if not matched:
             return PasswordCheck(matched=False)
-        except UnicodeEncodeError:  # text that is not valid UTF-8 matches no password
-            return PasswordCheck(matched=False)
-        if self._hasher.check_needs_rehash(stored_hash):
-            return PasswordCheck(matched=True, new_hash=self._hasher.hash(password))
+        if legacy or not current:
+            return PasswordCheck(matched=True, new_hash=self.hash(password))
         return PasswordCheck(matched=True)
 
     def burn_equal_time(self, password: str) -> None:
         """Do the work of a verification for an unknown user, and throw the answer away."""
         self.verify(self._dummy_hash, password)
 
+    def _matches(self, stored_hash: str, password: str) -> tuple[bool, bool]:
+        """(matched, matched only as typed, before normalisation)."""
+        normalised = normalise(password)
+        if self._verifies(stored_hash, normalised):
+            return True, False
+        if normalised != password and self._verifies(stored_hash, password):
+            return True, True
+        return False, False
+
+    def _verifies(self, stored_hash: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(stored_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+        except UnicodeEncodeError:  # text that is not valid UTF-8 matches no password
+            return False
+
+    def _remember(self, seconds: float) -> None:
+        with self._lock:
+            self._recent.append(seconds)
+
+    def _usual_time(self) -> float:
+        with self._lock:
+            return statistics.median(self._recent)
+
+    def _pad(self, elapsed: float) -> None:
+        """Make a check at other parameters last as long as one at the current ones."""
+        remaining = self._usual_time() - elapsed
+        if remaining > 0:
+            self._sleep(remaining)
+
+
+# -- hashes from elsewhere ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportBounds:
+    """What an imported argon2id hash may cost: at least OWASP's floor, at most what one
+    sign-in attempt may take. ``min_memory_time`` is memory (KiB) times passes: OWASP's
+    equivalent settings (m=47104 t=1 … m=7168 t=5) all reach about 36,000."""
+
+    min_memory_kib: int = 7168
+    min_memory_time: int = 35840
+    max_memory_kib: int = 262144
+    max_time_cost: int = 10
+    max_parallelism: int = 16
+    version: int = 19
+
+
+IMPORT_BOUNDS = ImportBounds()
 
 MIN_SALT_BYTES = 8
 MIN_HASH_BYTES = 16
-
-
 _BASE64_UNPADDED = re.compile(r"[A-Za-z0-9+/]+")
-# The form argon2 itself writes; anything else goes through argon2-cffi's own parser.
-_CANONICAL_PARAMETERS = re.compile(r"v=[0-9]+\$m=[0-9]+,t=[0-9]+,p=[0-9]+")
+_CANONICAL = re.compile(
+    r"\$argon2id\$v=([0-9]+)\$m=([0-9]+),t=([0-9]+),p=([0-9]+)\$([^$]+)\$([^$]+)"
+)
 
 
 def _b64_length(text: str) -> int:
@@ -71,21 +166,33 @@ def _b64_length(text: str) -> int:
     return len(text) * 3 // 4
 
 
-def is_argon2_phc(value: str) -> bool:
-    """True when ``value`` is a well-formed argon2 PHC string, such as one exported elsewhere.
+def imported_hash_problem(value: str, bounds: ImportBounds = IMPORT_BOUNDS) -> str | None:
+    """Why ``value`` cannot be imported as a password hash, or ``None`` when it can.
 
-    It checks the variant, the parameters, and that salt and hash are base64 of sensible
-    lengths; it does not (cannot) check which password it was made from. It is cheap: a bulk
-    import checks every row with it.
+    It must be an argon2id PHC string in the form argon2 writes (version 19), with
+    parameters within ``bounds`` and a salt and hash of sensible lengths. It is cheap: a
+    bulk import checks every row with it.
     """
-    if not value.startswith(("$argon2id$", "$argon2i$", "$argon2d$")):
-        return False
-    parts = value.split("$")
-    if len(parts) != 6:
-        return False
-    if not _CANONICAL_PARAMETERS.fullmatch(f"{parts[2]}${parts[3]}"):
-        try:
-            extract_parameters(value)
-        except (InvalidHashError, ValueError):
-            return False
-    return _b64_length(parts[4]) >= MIN_SALT_BYTES and _b64_length(parts[5]) >= MIN_HASH_BYTES
+    if value.startswith(("$argon2i$", "$argon2d$")):
+        return "only argon2id hashes are accepted (argon2i and argon2d are not)"
+    found = _CANONICAL.fullmatch(value)
+    if found is None:
+        return "it is not an argon2id PHC string ($argon2id$v=19$m=…,t=…,p=…$salt$hash)"
+    version, memory, passes, lanes = (int(part) for part in found.group(1, 2, 3, 4))
+    if version != bounds.version:
+        return f"argon2 version {version} is not supported (only {bounds.version})"
+    if memory < bounds.min_memory_kib or memory * passes < bounds.min_memory_time:
+        return (
+            f"its parameters (m={memory}, t={passes}) are weaker than the accepted minimum "
+            f"(m ≥ {bounds.min_memory_kib} KiB and m×t ≥ {bounds.min_memory_time})"
+        )
+    if memory > bounds.max_memory_kib or passes > bounds.max_time_cost:
+        return (
+            f"its parameters (m={memory}, t={passes}) cost more than one sign-in may "
+            f"(m ≤ {bounds.max_memory_kib} KiB, t ≤ {bounds.max_time_cost})"
+        )
+    if not 1 <= lanes <= bounds.max_parallelism:
+        return f"its parallelism p={lanes} is outside 1 to {bounds.max_parallelism}"
+    if _b64_length(found.group(5)) < MIN_SALT_BYTES or _b64_length(found.group(6)) < MIN_HASH_BYTES:
+        return "its salt or hash is too short, or not base64"
+    return None

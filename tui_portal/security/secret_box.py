@@ -1,9 +1,11 @@
 """TOTP secrets at rest: AES-256-GCM with associated data binding each secret to its owner.
 
 The key is 32 bytes, given as urlsafe base64 in ``TUI_PORTAL_SECRET_KEY`` or kept in a key
-file created on first use with mode 0600. It never goes into the database; the database
-holds only a fingerprint, so a wrong key is caught with a clear message before any secret
-is touched.
+file created on first use with mode 0600 (a key file others can read is refused). It never
+goes into the database; the database holds only a fingerprint, so a wrong key is caught with
+a clear message before any secret is touched, and a missing key file is an error once the
+database has been set up with a key. Other keys (for throttle subjects, the audit chain and
+recovery codes) are derived from it, one per purpose.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import hashlib
 import hmac
 import os
 import secrets
+import stat
+from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -44,28 +48,57 @@ def encode_key(key: bytes) -> str:
     return base64.urlsafe_b64encode(key).decode("ascii")
 
 
-def load_or_create_key(source: KeySource) -> bytes:
-    """The key from the environment, else from the key file, creating that file if needed."""
+def check_private(path: Path, what: str) -> None:
+    """Refuse a key file that other users can read or write, as OpenSSH refuses such keys."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as error:
+        raise SecretKeyError(f"cannot read {what} {path}: {error.strerror}") from None
+    if mode & 0o077:
+        raise SecretKeyError(
+            f"{what} {path} is accessible by other users (mode {stat.S_IMODE(mode):04o}); "
+            f"run: chmod 600 {path}"
+        )
+
+
+def load_key(source: KeySource, *, create: bool) -> bytes:
+    """The key from the environment, else from the key file.
+
+    ``create`` says whether a missing key file may be made (a new, random key, mode 0600):
+    only while the database holds nothing sealed with an earlier key. Otherwise a missing
+    file is an error, never silently replaced.
+    """
     if source.inline_value is not None:
         return decode_key(source.inline_value, f"${SECRET_KEY_ENV}")
     path = source.key_file
-    try:
-        return decode_key(path.read_text(encoding="ascii"), str(path))
-    except FileNotFoundError:
-        pass
-    except (OSError, UnicodeDecodeError) as error:
-        raise SecretKeyError(f"cannot read the secrets key file {path}: {error}") from None
+    if path.exists():
+        check_private(path, "the secrets key file")
+        try:
+            return decode_key(path.read_text(encoding="ascii"), str(path))
+        except (OSError, UnicodeDecodeError) as error:
+            raise SecretKeyError(f"cannot read the secrets key file {path}: {error}") from None
+    if not create:
+        raise SecretKeyError(
+            f"the secrets key file {path} is missing, but this database was set up with a "
+            f"key; restore the file from your backup (or set {SECRET_KEY_ENV})"
+        )
     key = secrets.token_bytes(KEY_BYTES)
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process created it first: use theirs
-        return load_or_create_key(source)
+        return load_key(source, create=False)
     except OSError as error:
         raise SecretKeyError(f"cannot create the secrets key file {path}: {error}") from None
     with os.fdopen(descriptor, "w", encoding="ascii") as handle:
         handle.write(encode_key(key) + "\n")
     return key
+
+
+def derive_key(key: bytes, purpose: str) -> bytes:
+    """A key for one purpose (throttle subjects, the audit chain, recovery codes), derived
+    from the secrets key, so that no two uses ever share a key."""
+    return hmac.new(key, f"tui-portal/{purpose}/v1".encode(), hashlib.sha256).digest()
 
 
 class SecretBox:
@@ -91,10 +124,12 @@ class SecretBox:
         """Decrypt a secret sealed for exactly this user and credential, or raise."""
         nonce, ciphertext = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
         try:
+            if len(nonce) != NONCE_BYTES:  # truncated: not something this box sealed
+                raise InvalidTag()
             plain = self._aead.decrypt(
                 nonce, ciphertext, self._associated_data(user_id, credential_id)
             )
-        except InvalidTag:
+        except (InvalidTag, ValueError):
             raise SecretKeyError(
                 "an MFA secret could not be decrypted: it belongs to another account, or "
                 "the secrets key is not the one it was stored with"

@@ -3,7 +3,8 @@
 The header is ``username,name,email,org,role,password_hash``. A user in several
 organisations takes one row per organisation, with the same name, email and hash. Every row
 is checked before anything is written; the first bad row stops the import with its line
-number, and nothing is written. Nothing is hashed: the hashes are taken as they are.
+number, and nothing is written. Nothing is hashed: the hashes are taken as they are, if
+they are argon2id within the bounds of :data:`tui_portal.security.passwords.IMPORT_BOUNDS`.
 """
 
 from __future__ import annotations
@@ -15,15 +16,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import delete, insert, select, text
+from sqlalchemy.orm import Session
 
-from tui_portal.data.models import Base, Membership, Organisation, User
+from tui_portal.data.engine import Database
+from tui_portal.data.models import Base, Membership, Organisation, Throttle, User
 from tui_portal.errors import InvalidInput
-from tui_portal.security.passwords import is_argon2_phc
+from tui_portal.security.passwords import imported_hash_problem
 from tui_portal.services import validation as rules
-from tui_portal.services.audit import AuditLog, Event
+from tui_portal.services.audit import AuditLog, Event, Where
 from tui_portal.services.clock import Clock
+from tui_portal.services.results import Operator
+from tui_portal.services.throttling import ThrottleStore
 
 HEADER = ["username", "name", "email", "org", "role", "password_hash"]
 MAX_FIELD = 1024
@@ -66,12 +70,15 @@ def _cycle_collector_paused() -> Iterator[None]:
 class UserImporter:
     """Checks a whole CSV, then writes it in one transaction."""
 
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock, audit: AuditLog) -> None:
-        self._sessions = sessions
+    def __init__(
+        self, db: Database, clock: Clock, audit: AuditLog, throttles: ThrottleStore
+    ) -> None:
+        self._db = db
         self._clock = clock
         self._audit = audit
+        self._throttles = throttles
 
-    def import_rows(self, lines: Iterable[str], *, actor: str) -> ImportSummary:
+    def import_rows(self, lines: Iterable[str], *, operator: Operator) -> ImportSummary:
         """Import from the lines of a CSV file (opened with ``newline=""``)."""
         csv.field_size_limit(MAX_FIELD * 4)
         reader = csv.reader(lines, strict=True)
@@ -83,7 +90,7 @@ class UserImporter:
                 )
             if [h.strip() for h in header] != HEADER:
                 raise InvalidInput("line 1: the header must be exactly " + ",".join(HEADER))
-            with _cycle_collector_paused(), self._sessions.begin() as session:
+            with _cycle_collector_paused(), self._db.write() as session:
                 org_ids = {
                     key: org_id
                     for org_id, key in session.execute(
@@ -93,10 +100,11 @@ class UserImporter:
                 existing = set(session.scalars(select(User.username_key)))
                 planned = self._plan(reader, org_ids, existing)
                 summary = self._write(session, planned)
+                self._forget_counters(session, planned)
                 self._audit.record(
                     session,
                     Event.USERS_IMPORTED,
-                    actor=actor,
+                    Where.of_operator(operator),
                     detail=f"{summary.users} users, {summary.memberships} memberships",
                 )
         except csv.Error as error:
@@ -107,8 +115,8 @@ class UserImporter:
     def _refresh_statistics(self) -> None:
         """Let PostgreSQL's planner see the new rows at once, rather than after its next
         background analysis: until then it pages an organisation with a poor plan."""
-        with self._sessions.begin() as session:
-            if session.get_bind().dialect.name == "postgresql":
+        with self._db.write() as session:
+            if self._db.dialect == "postgresql":
                 session.execute(text("ANALYZE users"))
                 session.execute(text("ANALYZE memberships"))
 
@@ -132,10 +140,10 @@ class UserImporter:
                 rules.check_role(role)
             except InvalidInput as error:
                 raise InvalidInput(f"line {line}: {error}") from None
-            if not is_argon2_phc(password_hash):
+            problem = imported_hash_problem(password_hash)
+            if problem is not None:
                 raise InvalidInput(
-                    f"line {line}: password_hash is not an argon2 PHC string "
-                    "($argon2id$v=19$m=…,t=…,p=…$salt$hash)"
+                    f"line {line}: password_hash is not an importable argon2id hash: {problem}"
                 )
             org_id = org_ids.get(rules.text_key(org))
             if org_id is None:
@@ -163,6 +171,14 @@ class UserImporter:
             user.memberships[org_id] = role
         return planned
 
+    def _forget_counters(self, session: Session, planned: dict[str, _PlannedUser]) -> None:
+        """New accounts start with no failed attempts, whatever was typed under their names."""
+        keys = [self._throttles.account(u.username, known=True).key for u in planned.values()]
+        for start in range(0, len(keys), INSERT_BATCH):
+            session.execute(
+                delete(Throttle).where(Throttle.subject.in_(keys[start : start + INSERT_BATCH]))
+            )
+
     def _write(self, session: Session, planned: dict[str, _PlannedUser]) -> ImportSummary:
         # Plain multi-row INSERTs (one executemany per batch) and one SELECT per batch for
         # the new ids: RETURNING would send one statement per row to SQLite.
@@ -184,6 +200,8 @@ class UserImporter:
                     "is_account_manager": False,
                     "created_at": now,
                     "last_sign_in_at": None,
+                    "revision": 0,
+                    "notified_through": 0,
                 }
                 for u in batch
             ]

@@ -1,9 +1,12 @@
-"""MFA lifecycle: enrolling an authenticator, replacing it, and disabling it.
+"""MFA lifecycle: enrolling an authenticator, replacing it, recovery codes, and disabling it.
 
 A new authenticator stays ``pending`` (never valid for sign-in) until a correct code
-confirms it, and expires after 10 minutes. Disabling always re-checks a password: one's own
-for one's own MFA, and the admin's or account manager's own when they disable it for
-someone else. Who may disable whose MFA is decided here, whatever the UI shows.
+confirms it, and expires after 10 minutes; wrong confirmation codes count towards the
+throttle like any other. Enabling MFA makes a set of recovery codes. Disabling always
+re-checks a password: one's own for one's own MFA, and the admin's or account manager's own
+when they disable it for someone else; it deletes the recovery codes and ends the account's
+other sessions. Who may disable whose MFA is decided here (see
+:mod:`tui_portal.services.authorisation`), whatever the UI shows.
 """
 
 from __future__ import annotations
@@ -12,81 +15,93 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from tui_portal.data.models import MfaCredential, Organisation, User
-from tui_portal.errors import (
-    EnrolmentExpired,
-    IncorrectPassword,
-    InvalidCode,
-    NotFound,
-    PermissionDenied,
-    Throttled,
-)
-from tui_portal.security import totp
-from tui_portal.security.passwords import Passwords
+from tui_portal.data.engine import Database
+from tui_portal.data.models import MfaCredential, RecoveryCode, User
+from tui_portal.errors import EnrolmentExpired, InvalidCode, NothingToChange, PermissionDenied
+from tui_portal.security import recovery_codes, totp
 from tui_portal.security.secret_box import SecretBox
-from tui_portal.services.audit import AuditLog, Event
+from tui_portal.services.audit import AuditLog, Event, Where
+from tui_portal.services.authorisation import ResetGrant, authorise_reset
 from tui_portal.services.clock import Clock
-from tui_portal.services.directory import find_user, load_account, role_of
-from tui_portal.services.results import Account, Enrolment
-from tui_portal.services.signin import MAX_SIGN_IN_INPUT, consume_code
+from tui_portal.services.confirmation import PasswordConfirmation
+from tui_portal.services.lookups import bump_revision, get_user, has_mfa, load_account
+from tui_portal.services.results import (
+    Account,
+    Caller,
+    Enrolment,
+    MfaEnabled,
+    Operator,
+    RecoveryCodes,
+)
+from tui_portal.services.sessions import Sessions
+from tui_portal.services.signin import consume_code
 from tui_portal.services.throttling import ThrottleStore
 
 ENROLMENT_LIFETIME = timedelta(minutes=10)
+_DISABLED_BY = {
+    "admin": Event.MFA_DISABLED_BY_ADMIN,
+    "account manager": Event.MFA_DISABLED_BY_ACCOUNT_MANAGER,
+}
 
 
 class MfaService:
-    """Enrols, replaces and disables authenticators, with the authorisation rules."""
+    """Enrols, replaces and disables authenticators; makes recovery codes."""
 
     def __init__(
         self,
-        sessions: sessionmaker[Session],
+        db: Database,
         clock: Clock,
-        passwords: Passwords,
         box: SecretBox,
+        recovery_key: bytes,
         throttles: ThrottleStore,
+        sessions: Sessions,
+        confirmation: PasswordConfirmation,
         audit: AuditLog,
         issuer: str,
     ) -> None:
-        self._sessions = sessions
+        self._db = db
         self._clock = clock
-        self._passwords = passwords
         self._box = box
+        self._recovery_key = recovery_key
         self._throttles = throttles
+        self._sessions = sessions
+        self._confirmation = confirmation
         self._audit = audit
         self.issuer = issuer
 
     # -- enrolment --------------------------------------------------------------------
 
-    def start_enrolment(self, actor_id: int, password: str | None = None) -> Enrolment:
-        """A new pending authenticator for the actor, replacing any earlier pending one.
+    def start_enrolment(self, caller: Caller, *, password: str | None = None) -> Enrolment:
+        """A new pending authenticator for the caller, replacing any earlier pending one.
 
-        When the actor already has MFA this replaces the device, and the password must be
+        When the caller already has MFA this replaces the device, and the password must be
         confirmed first; the old device keeps working until the new one is confirmed.
         """
-        with self._sessions() as session:
-            user = self._user(session, actor_id)
-            replacing = self._credential(session, actor_id, "active") is not None
+        with self._db.read() as session:
+            user = self._sessions.require(session, caller, enrolling=True)
+            replacing = has_mfa(session, user.id)
             username = user.username
         if replacing:
-            self.confirm_password(actor_id, password or "")
+            self._confirmation.confirm(caller, password or "")
         secret = totp.new_secret()
         credential_id = str(uuid.uuid4())
         now = self._clock()
-        with self._sessions.begin() as session:
+        with self._db.write() as session:
+            self._sessions.require(session, caller, enrolling=True)
             session.execute(
                 delete(MfaCredential).where(
-                    MfaCredential.user_id == actor_id, MfaCredential.status == "pending"
+                    MfaCredential.user_id == caller.user_id, MfaCredential.status == "pending"
                 )
             )
             session.add(
                 MfaCredential(
                     id=credential_id,
-                    user_id=actor_id,
+                    user_id=caller.user_id,
                     status="pending",
                     secret_ciphertext=self._box.seal(
-                        secret, user_id=actor_id, credential_id=credential_id
+                        secret, user_id=caller.user_id, credential_id=credential_id
                     ),
                     created_at=now,
                     expires_at=now + ENROLMENT_LIFETIME,
@@ -96,8 +111,9 @@ class MfaService:
             self._audit.record(
                 session,
                 Event.MFA_ENROLMENT_STARTED,
-                actor=username,
+                Where.of_caller(caller, username),
                 target=username,
+                target_user_id=caller.user_id,
                 detail="replacing a device" if replacing else "",
             )
         return Enrolment(
@@ -108,139 +124,206 @@ class MfaService:
             replaces_existing=replacing,
         )
 
-    def confirm_enrolment(self, actor_id: int, credential_id: str, code: str) -> Account:
+    def confirm_enrolment(self, caller: Caller, *, credential_id: str, code: str) -> MfaEnabled:
         """Turn the pending authenticator on, when ``code`` is right for it.
 
         A wrong code that is right for a time 2 to 10 steps away raises ``InvalidCode``
-        with a clock hint. A confirmed device replaces any earlier one in one transaction.
+        with a clock hint. A confirmed device replaces any earlier one in one transaction;
+        a first one comes with a new set of recovery codes.
         """
-        if not totp.is_well_formed(code):
-            raise InvalidCode()
+        with self._db.read() as session:
+            username = self._sessions.require(session, caller, enrolling=True).username
+        where = Where.of_caller(caller, username)
+        claim = self._throttles.claim(
+            (self._throttles.source(caller.source), self._throttles.account(username, known=True))
+        )
         now = self._clock()
-        with self._sessions.begin() as session:
-            user = self._user(session, actor_id)
+        check = totp.CodeCheck(accepted=False, malformed=True)
+        with self._db.write() as session:
+            user = self._sessions.require(session, caller, enrolling=True)
             pending = session.get(MfaCredential, credential_id)
-            if (
+            expired = (
                 pending is None
-                or pending.user_id != actor_id
+                or pending.user_id != user.id
                 or pending.status != "pending"
                 or pending.expires_at is None
                 or pending.expires_at <= now
-            ):
-                raise EnrolmentExpired()
-            check = consume_code(session, pending, self._box, code, now, look_for_skew=True)
-            if not check.accepted:
-                raise InvalidCode(skew_seconds=check.skew_seconds)
-            previous = self._credential(session, actor_id, "active")
-            if previous is not None:
-                session.delete(previous)
-                session.flush()
-            session.refresh(pending)
-            pending.status = "active"
-            pending.expires_at = None
-            event = Event.MFA_DEVICE_REPLACED if previous is not None else Event.MFA_ENABLED
-            self._audit.record(session, event, actor=user.username, target=user.username)
+            )
+            if pending is not None and not expired and totp.is_well_formed(code):
+                check = consume_code(session, pending, self._box, code, now, look_for_skew=True)
+                if check.accepted:
+                    self._throttles.refund_in(session, claim)
+                    return self._activate(session, user, pending, caller, where)
+        if expired:  # not an attempt at a code: give the attempt back
+            self._throttles.refund(claim)
+            raise EnrolmentExpired()
+        self._confirmation.failed(
+            claim, caller, username, caller.user_id, Event.MFA_ENROLMENT_CODE_FAILED
+        )
+        raise InvalidCode(skew_seconds=check.skew_seconds)
+
+    def _activate(
+        self,
+        session: Session,
+        user: User,
+        pending: MfaCredential,
+        caller: Caller,
+        where: Where,
+    ) -> MfaEnabled:
+        previous = session.scalar(
+            select(MfaCredential).where(
+                MfaCredential.user_id == user.id, MfaCredential.status == "active"
+            )
+        )
+        if previous is not None:
+            session.delete(previous)
             session.flush()
-            return load_account(session, actor_id)
+        session.refresh(pending)
+        pending.status = "active"
+        pending.expires_at = None
+        self._sessions.enrolled_in(session, caller)
+        bump_revision(session, user.id)
+        codes: RecoveryCodes | None = None
+        if previous is None:
+            codes = self._new_codes(session, user.id)
+        events = (
+            [Event.MFA_DEVICE_REPLACED]
+            if previous is not None
+            else [Event.MFA_ENABLED, Event.RECOVERY_CODES_GENERATED]
+        )
+        for event in events:
+            self._audit.record(session, event, where, target=user.username, target_user_id=user.id)
+        session.flush()
+        return MfaEnabled(load_account(session, user.id), codes)
+
+    # -- recovery codes ---------------------------------------------------------------
+
+    def regenerate_recovery_codes(self, caller: Caller, *, password: str) -> RecoveryCodes:
+        """A new set of recovery codes, after the password; the old set stops working."""
+        with self._db.read() as session:
+            if not has_mfa(session, self._sessions.require(session, caller).id):
+                raise NothingToChange("Recovery codes come with MFA: enable MFA first")
+        self._confirmation.confirm(caller, password)
+        with self._db.write() as session:
+            user = self._sessions.require(session, caller)
+            if not has_mfa(session, user.id):
+                raise NothingToChange("Recovery codes come with MFA: enable MFA first")
+            codes = self._new_codes(session, user.id)
+            bump_revision(session, user.id)
+            self._audit.record(
+                session,
+                Event.RECOVERY_CODES_GENERATED,
+                Where.of_caller(caller, user.username),
+                target=user.username,
+                target_user_id=user.id,
+            )
+            return codes
+
+    def _new_codes(self, session: Session, user_id: int) -> RecoveryCodes:
+        """Replace the user's recovery codes with a new set; only their hashes are kept."""
+        session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+        codes = recovery_codes.new_set()
+        now = self._clock()
+        for code in codes:
+            salt = recovery_codes.new_salt()
+            normalised = recovery_codes.normalise(code)
+            assert normalised is not None
+            session.add(
+                RecoveryCode(
+                    user_id=user_id,
+                    salt=salt,
+                    digest=recovery_codes.digest(self._recovery_key, salt, normalised),
+                    created_at=now,
+                    used_at=None,
+                )
+            )
+        return RecoveryCodes(codes)
 
     # -- disabling --------------------------------------------------------------------
 
-    def disable_own(self, actor_id: int, password: str) -> Account:
-        """Turn off the actor's own MFA, after their password is confirmed."""
-        self.confirm_password(actor_id, password)
-        with self._sessions.begin() as session:
-            user = self._user(session, actor_id)
-            self._remove_credentials(session, actor_id)
-            self._audit.record(
-                session, Event.MFA_DISABLED_BY_SELF, actor=user.username, target=user.username
+    def disable_own(self, caller: Caller, *, password: str) -> Account:
+        """Turn off the caller's own MFA, after their password is confirmed."""
+        with self._db.read() as session:
+            if not has_mfa(session, self._sessions.require(session, caller).id):
+                raise NothingToChange("You have no MFA to disable")
+        self._confirmation.confirm(caller, password)
+        with self._db.write() as session:
+            user = self._sessions.require(session, caller)
+            where = Where.of_caller(caller, user.username)
+            self._remove(session, user)
+            self._sessions.end_all_in(
+                session, user, reason="mfa_disabled", where=where, keep=caller.session_id
             )
-            session.flush()
-            return load_account(session, actor_id)
+            self._audit.record(
+                session,
+                Event.MFA_DISABLED_BY_SELF,
+                where,
+                target=user.username,
+                target_user_id=user.id,
+            )
+            return load_account(session, user.id)
 
     def disable_for_user(
-        self, actor_id: int, password: str, target_user_id: int, org_id: int
+        self, caller: Caller, *, password: str, target_user_id: int, org_id: int
     ) -> Account:
         """Turn off another user's MFA, as an admin of ``org_id`` or as an account manager.
 
-        An admin may act only on members of an organisation where they hold the admin role;
-        an account manager on anyone. The actor's own password is confirmed first.
+        The permission is checked before the password and again with the change, and the
+        caller's own password is confirmed in between; the target's sessions all end.
         """
-        with self._sessions() as session:
-            self._authorise_disable(session, actor_id, target_user_id, org_id)
-        self.confirm_password(actor_id, password)
-        with self._sessions.begin() as session:
-            actor, org = self._authorise_disable(session, actor_id, target_user_id, org_id)
-            target = self._user(session, target_user_id)
-            self._remove_credentials(session, target_user_id)
-            is_admin = role_of(session, org_id, actor_id) == "admin"
-            event = (
-                Event.MFA_DISABLED_BY_ADMIN if is_admin else Event.MFA_DISABLED_BY_ACCOUNT_MANAGER
-            )
+        with self._db.read() as session:
+            self._authorised(session, caller, target_user_id, org_id)
+        self._confirmation.confirm(caller, password)
+        with self._db.write() as session:
+            actor, target, grant = self._authorised(session, caller, target_user_id, org_id)
+            where = Where.of_caller(caller, actor.username)
+            self._remove(session, target)
+            self._sessions.end_all_in(session, target, reason="mfa_disabled", where=where)
             self._audit.record(
-                session, event, actor=actor.username, target=target.username, org=org.name
+                session,
+                _DISABLED_BY[grant.authority],
+                where,
+                target=target.username,
+                target_user_id=target.id,
+                org=grant.org.name,
             )
-            session.flush()
-            return load_account(session, target_user_id)
+            return load_account(session, target.id)
 
-    def disable_by_operator(self, username: str, *, operator: str) -> Account:
+    def disable_by_operator(self, *, username: str, operator: Operator) -> Account:
         """The operator's break-glass reset from the command line; audited as such."""
-        with self._sessions.begin() as session:
-            user = find_user(session, username)
-            if user is None:
-                raise NotFound(f"No user named {username!r}")
-            self._remove_credentials(session, user.id)
+        with self._db.write() as session:
+            user = get_user(session, username)
+            if not has_mfa(session, user.id):
+                raise NothingToChange(f"{user.username} has no MFA")
+            where = Where.of_operator(operator)
+            self._remove(session, user)
+            self._sessions.end_all_in(session, user, reason="mfa_disabled", where=where)
             self._audit.record(
-                session, Event.MFA_DISABLED_BY_OPERATOR, actor=operator, target=user.username
+                session,
+                Event.MFA_DISABLED_BY_OPERATOR,
+                where,
+                target=user.username,
+                target_user_id=user.id,
             )
-            session.flush()
             return load_account(session, user.id)
-
-    def confirm_password(self, actor_id: int, password: str) -> None:
-        """Re-check the signed-in person's password; failures count towards their throttle."""
-        with self._sessions() as session:
-            user = self._user(session, actor_id)
-            subject, username, stored = user.username_key, user.username, user.password_hash
-        wait = self._throttles.wait_seconds(subject)
-        if wait > 0:
-            raise Throttled(wait)
-        if (
-            not 0 < len(password) <= MAX_SIGN_IN_INPUT
-            or not self._passwords.verify(stored, password).matched
-        ):
-            self._throttles.record_failure(subject)
-            self._audit.record_now(Event.PASSWORD_CONFIRM_FAILED, actor=username, target=username)
-            raise IncorrectPassword()
 
     # -- helpers ----------------------------------------------------------------------
 
-    @staticmethod
-    def _user(session: Session, user_id: int) -> User:
-        user = session.get(User, user_id)
-        if user is None:
-            raise NotFound("No such user")
-        return user
+    def _authorised(
+        self, session: Session, caller: Caller, target_user_id: int, org_id: int
+    ) -> tuple[User, User, ResetGrant]:
+        actor = self._sessions.require(session, caller)
+        target = session.get(User, target_user_id)
+        if target is None:
+            raise PermissionDenied("No such user")
+        grant = authorise_reset(session, actor, target, org_id)
+        if not has_mfa(session, target.id):
+            raise NothingToChange(f"{target.username} has no MFA")
+        return actor, target, grant
 
     @staticmethod
-    def _credential(session: Session, user_id: int, status: str) -> MfaCredential | None:
-        return session.scalar(
-            select(MfaCredential).where(
-                MfaCredential.user_id == user_id, MfaCredential.status == status
-            )
-        )
-
-    @staticmethod
-    def _remove_credentials(session: Session, user_id: int) -> None:
-        session.execute(delete(MfaCredential).where(MfaCredential.user_id == user_id))
-
-    def _authorise_disable(
-        self, session: Session, actor_id: int, target_user_id: int, org_id: int
-    ) -> tuple[User, Organisation]:
-        actor = self._user(session, actor_id)
-        org = session.get(Organisation, org_id)
-        if org is None:
-            raise NotFound("No such organisation")
-        if role_of(session, org_id, target_user_id) is None:
-            raise PermissionDenied(f"That user is not a member of {org.name}")
-        if not actor.is_account_manager and role_of(session, org_id, actor_id) != "admin":
-            raise PermissionDenied(f"Only admins of {org.name} can disable MFA for its members")
-        return actor, org
+    def _remove(session: Session, user: User) -> None:
+        """Delete the user's authenticators and recovery codes."""
+        session.execute(delete(MfaCredential).where(MfaCredential.user_id == user.id))
+        session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+        bump_revision(session, user.id)

@@ -1,8 +1,11 @@
-"""Signing in: the password step, then (for accounts with MFA) the authenticator-code step.
+"""Signing in: the password step, then (for accounts with MFA) a code or a recovery code.
 
 Every failure says the same thing. Unknown usernames cost the same argon2 work as known
-ones. Failures of either step count towards one throttle per username, and only a complete
-sign-in clears it, so a known password does not buy more guesses at the code.
+ones. Every attempt is claimed on its account's and its source's counters before it is
+checked (see :mod:`tui_portal.services.throttling`); only a complete sign-in starts the
+account's counter afresh, so a known password does not buy more guesses at the code. A
+complete sign-in opens a session row, records the event, and builds the notice of what
+happened since the last sign-in, all in one transaction.
 """
 
 from __future__ import annotations
@@ -13,28 +16,44 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from tui_portal.data.models import MfaCredential, User
-from tui_portal.errors import InvalidCode, InvalidCredentials, Throttled
-from tui_portal.security import totp
+from tui_portal.data.engine import Database
+from tui_portal.data.models import Membership, MfaCredential, Organisation, RecoveryCode, User
+from tui_portal.errors import (
+    InvalidCode,
+    InvalidCredentials,
+    InvalidRecoveryCode,
+    Locked,
+    PortalError,
+    Throttled,
+)
+from tui_portal.security import recovery_codes, totp
 from tui_portal.security.passwords import Passwords
 from tui_portal.security.secret_box import SecretBox
 from tui_portal.services import validation as rules
-from tui_portal.services.audit import AuditLog, Event
+from tui_portal.services.activity import Activity
+from tui_portal.services.audit import AuditLog, Event, Where
 from tui_portal.services.clock import Clock
-from tui_portal.services.directory import find_user, load_account
-from tui_portal.services.results import CodeRequired, SignedIn, SignInStep
-from tui_portal.services.throttling import ThrottleStore
+from tui_portal.services.confirmation import MAX_PASSWORD_INPUT
+from tui_portal.services.lookups import load_account, mfa_active
+from tui_portal.services.results import Caller, CodeRequired, SignedIn, SignInStep
+from tui_portal.services.sessions import Sessions
+from tui_portal.services.throttling import Claim, Subject, ThrottleStore
 
 PENDING_SIGN_IN_LIFETIME = timedelta(minutes=5)
-MAX_SIGN_IN_INPUT = 1024  # longer input is refused before any hashing
+MAX_SIGN_IN_INPUT = MAX_PASSWORD_INPUT
+
+METHOD_PASSWORD = "password"  # noqa: S105 - a sign-in method's name
+METHOD_CODE = "password and MFA code"
+METHOD_RECOVERY = "password and recovery code"
 
 
 @dataclass
 class _PendingSignIn:
     user_id: int
-    subject: str
+    username: str
+    source: str
     expires_at: datetime
 
 
@@ -71,37 +90,63 @@ def consume_code(
     return check
 
 
+def use_recovery_code(
+    session: Session, user_id: int, key: bytes, typed: str, now: datetime
+) -> bool:
+    """Whether ``typed`` is one of the user's unused recovery codes; if so it is used up,
+    with one conditional UPDATE, so the same code cannot complete two sign-ins."""
+    normalised = recovery_codes.normalise(typed)
+    if normalised is None:
+        return False
+    stored = session.execute(
+        select(RecoveryCode.id, RecoveryCode.salt, RecoveryCode.digest).where(
+            RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None)
+        )
+    ).all()
+    matched = [
+        code_id
+        for code_id, salt, digest in stored
+        if recovery_codes.matches(key, salt, normalised, digest)
+    ]
+    if not matched:
+        return False
+    used = session.execute(
+        update(RecoveryCode)
+        .where(RecoveryCode.id == matched[0], RecoveryCode.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    return bool(used == 1)
+
+
 class SignInService:
-    """Runs the two sign-in steps. Pending sign-ins live in this process, used once each."""
+    """Runs the sign-in steps. Pending sign-ins live in this process, used once each."""
 
     def __init__(
         self,
-        sessions: sessionmaker[Session],
+        db: Database,
         clock: Clock,
         passwords: Passwords,
         box: SecretBox,
+        recovery_key: bytes,
         throttles: ThrottleStore,
+        sessions: Sessions,
         audit: AuditLog,
     ) -> None:
-        self._sessions = sessions
+        self._db = db
         self._clock = clock
         self._passwords = passwords
         self._box = box
+        self._recovery_key = recovery_key
         self._throttles = throttles
+        self._sessions = sessions
         self._audit = audit
         self._pending: dict[str, _PendingSignIn] = {}
         self._lock = threading.Lock()
 
-    def _check_throttle(self, subject: str, username: str) -> None:
-        """Refuse the attempt while the subject must wait. ``username`` is the account's own
-        name, or "" for an unknown one: what people type as a username is sometimes a
-        password, so unknown names never reach the audit trail."""
-        wait = self._throttles.wait_seconds(subject)
-        if wait > 0:
-            self._audit.record_now(Event.SIGN_IN_THROTTLED, actor=username, target=username)
-            raise Throttled(wait)
+    # -- the password step ------------------------------------------------------------
 
-    def sign_in(self, username: str, password: str) -> SignInStep:
+    def sign_in(self, *, username: str, password: str, source: str) -> SignInStep:
         """The password step: a complete sign-in, or a pending one that needs a code."""
         well_formed = (
             rules.USERNAME_PATTERN.fullmatch(username) is not None
@@ -111,39 +156,131 @@ class SignInService:
             if len(password) <= MAX_SIGN_IN_INPUT:
                 self._passwords.burn_equal_time(password)
             raise InvalidCredentials()
-        subject = rules.username_key(username)
-        with self._sessions() as session:
-            user = find_user(session, username)
-            stored_hash = None if user is None else user.password_hash
-            user_id = None if user is None else user.id
-            known_name = "" if user is None else user.username
-            has_mfa = user is not None and self._active_credential(session, user.id) is not None
-        self._check_throttle(subject, known_name)
-        if stored_hash is None or user_id is None:
-            self._passwords.burn_equal_time(password)
-            self._fail(subject, Event.SIGN_IN_FAILED, actor="", detail="unknown account")
-            raise InvalidCredentials()
-        check = self._passwords.verify(stored_hash, password)
-        if not check.matched:
-            self._fail(
-                subject,
-                Event.SIGN_IN_FAILED,
-                actor=known_name,
-                target=known_name,
-                detail="wrong password",
-            )
-            raise InvalidCredentials()
-        if check.new_hash is not None:
-            with self._sessions.begin() as session:
-                session.execute(
-                    update(User).where(User.id == user_id).values(password_hash=check.new_hash)
+        with self._db.read() as session:
+            found = session.execute(
+                select(User.id, User.username, User.password_hash, mfa_active(User.id)).where(
+                    User.username_key == rules.username_key(username)
                 )
-        if has_mfa:
-            return self._start_pending(user_id, subject, username)
-        return self._complete(user_id, subject, method="password")
+            ).first()
+        known_name = "" if found is None else found.username
+        where = Where(known_name, source)
+        claim = self._claim(
+            (
+                self._throttles.source(source),
+                self._throttles.account(username, known=found is not None),
+            ),
+            where,
+            found.id if found is not None else None,
+        )
+        if found is None:
+            self._passwords.burn_equal_time(password)
+            self._failed(claim, Event.SIGN_IN_FAILED, where, None, detail="unknown account")
+            raise InvalidCredentials()
+        check = self._passwords.verify(found.password_hash, password)
+        if not check.matched:
+            self._failed(claim, Event.SIGN_IN_FAILED, where, found.id, detail="wrong password")
+            raise InvalidCredentials()
+        if not found[3]:  # no MFA: the sign-in is complete
+            return self._complete(found.id, claim, source, METHOD_PASSWORD, check.new_hash)
+        with self._db.write() as session:
+            if check.new_hash is not None:
+                _store_hash(session, found.id, check.new_hash)
+            self._throttles.refund_in(session, claim)
+        return self._start_pending(found.id, found.username, source)
 
-    def verify_code(self, token: str, code: str) -> SignedIn:
+    # -- the second step --------------------------------------------------------------
+
+    def verify_code(self, *, token: str, code: str) -> SignedIn:
         """The code step of a pending sign-in: used once, within 5 minutes."""
+        pending = self._pending_for(token)
+        where = Where(pending.username, pending.source)
+        claim = self._claim(self._subjects(pending), where, pending.user_id)
+        if not totp.is_well_formed(code):
+            self._failed(claim, Event.MFA_CODE_FAILED, where, pending.user_id, "malformed code")
+            raise InvalidCode()
+        now = self._clock()
+        with self._db.write() as session:
+            credential = session.scalar(
+                select(MfaCredential).where(
+                    MfaCredential.user_id == pending.user_id, MfaCredential.status == "active"
+                )
+            )
+            if credential is None:  # MFA was disabled meanwhile: start again
+                check = totp.CodeCheck(accepted=False)
+            else:
+                check = consume_code(session, credential, self._box, code, now)
+        if not check.accepted:
+            event = Event.MFA_CODE_REPLAYED if check.replayed else Event.MFA_CODE_FAILED
+            self._failed(claim, event, where, pending.user_id)
+            raise InvalidCode()
+        self._take_pending(token)
+        return self._complete(pending.user_id, claim, pending.source, METHOD_CODE)
+
+    def verify_recovery_code(self, *, token: str, code: str) -> SignedIn:
+        """The recovery-code step of a pending sign-in: each code completes one sign-in."""
+        pending = self._pending_for(token, error=InvalidRecoveryCode)
+        where = Where(pending.username, pending.source)
+        claim = self._claim(self._subjects(pending), where, pending.user_id)
+        with self._db.write() as session:
+            used = use_recovery_code(
+                session, pending.user_id, self._recovery_key, code, self._clock()
+            )
+        if not used:
+            self._failed(claim, Event.MFA_CODE_FAILED, where, pending.user_id, "recovery code")
+            raise InvalidRecoveryCode()
+        self._take_pending(token, error=InvalidRecoveryCode)
+        return self._complete(pending.user_id, claim, pending.source, METHOD_RECOVERY)
+
+    def cancel(self, *, token: str) -> None:
+        """Forget a pending sign-in (the person went back to the sign-in screen)."""
+        with self._lock:
+            self._pending.pop(token, None)
+
+    # -- steps ------------------------------------------------------------------------
+
+    def _subjects(self, pending: _PendingSignIn) -> tuple[Subject, Subject]:
+        return (
+            self._throttles.source(pending.source),
+            self._throttles.account(pending.username, known=True),
+        )
+
+    def _claim(self, subjects: tuple[Subject, ...], where: Where, user_id: int | None) -> Claim:
+        """Claim the attempt; a refusal is audited (naming only a known account) and re-raised."""
+        try:
+            return self._throttles.claim(subjects)
+        except (Throttled, Locked) as refused:
+            self._audit.record_now(
+                Event.SIGN_IN_THROTTLED,
+                where,
+                target=where.actor,
+                target_user_id=user_id,
+                detail="locked" if isinstance(refused, Locked) else "",
+            )
+            raise
+
+    def _failed(
+        self, claim: Claim, event: Event, where: Where, user_id: int | None, detail: str = ""
+    ) -> None:
+        """Record a failed attempt (and the lock it caused); the claim already counted it.
+
+        A name that matches no account is never written down."""
+        if not where.actor:
+            self._audit.record_now(event, where, detail=detail)
+            return
+        with self._db.write() as session:
+            self._audit.record(
+                session, event, where, target=where.actor, target_user_id=user_id, detail=detail
+            )
+            if claim.locks:
+                self._audit.record(
+                    session,
+                    Event.ACCOUNT_LOCKED,
+                    where,
+                    target=where.actor,
+                    target_user_id=user_id,
+                )
+
+    def _pending_for(self, token: str, error: type[PortalError] = InvalidCode) -> _PendingSignIn:
         now = self._clock()
         with self._lock:
             pending = self._pending.get(token)
@@ -151,77 +288,77 @@ class SignInService:
                 del self._pending[token]
                 pending = None
         if pending is None:
-            raise InvalidCode()
-        with self._sessions() as session:
-            username = session.scalar(select(User.username).where(User.id == pending.user_id))
-        self._check_throttle(pending.subject, username or "")
-        if not totp.is_well_formed(code):
-            self._fail(
-                pending.subject,
-                Event.MFA_CODE_FAILED,
-                actor=username or "",
-                target=username or "",
-                detail="malformed code",
-            )
-            raise InvalidCode()
-        with self._sessions.begin() as session:
-            credential = self._active_credential(session, pending.user_id)
-            if credential is None:  # MFA was disabled meanwhile: start again
-                check = totp.CodeCheck(accepted=False)
-            else:
-                check = consume_code(session, credential, self._box, code, now)
-        if not check.accepted:
-            event = Event.MFA_CODE_REPLAYED if check.replayed else Event.MFA_CODE_FAILED
-            self._fail(pending.subject, event, actor=username or "", target=username or "")
-            raise InvalidCode()
+            raise error()
+        return pending
+
+    def _take_pending(self, token: str, error: type[PortalError] = InvalidCode) -> None:
         with self._lock:
             if self._pending.pop(token, None) is None:  # raced by another submit of this token
-                raise InvalidCode()
-        return self._complete(pending.user_id, pending.subject, method="password and MFA code")
+                raise error()
 
-    def cancel(self, token: str) -> None:
-        """Forget a pending sign-in (the person went back to the sign-in screen)."""
-        with self._lock:
-            self._pending.pop(token, None)
-
-    # -- steps ------------------------------------------------------------------------
-
-    @staticmethod
-    def _active_credential(session: Session, user_id: int) -> MfaCredential | None:
-        return session.scalar(
-            select(MfaCredential).where(
-                MfaCredential.user_id == user_id, MfaCredential.status == "active"
-            )
-        )
-
-    def _start_pending(self, user_id: int, subject: str, username: str) -> CodeRequired:
+    def _start_pending(self, user_id: int, username: str, source: str) -> CodeRequired:
         now = self._clock()
         token = secrets.token_urlsafe(32)
         expires_at = now + PENDING_SIGN_IN_LIFETIME
         with self._lock:
             for stale in [t for t, p in self._pending.items() if p.expires_at <= now]:
                 del self._pending[stale]
-            self._pending[token] = _PendingSignIn(user_id, subject, expires_at)
+            self._pending[token] = _PendingSignIn(user_id, username, source, expires_at)
         return CodeRequired(token=token, username=username, expires_at=expires_at)
 
-    def _complete(self, user_id: int, subject: str, *, method: str) -> SignedIn:
-        with self._sessions.begin() as session:
-            user = session.get(User, user_id)
+    def _complete(
+        self,
+        user_id: int,
+        claim: Claim,
+        source: str,
+        method: str,
+        new_hash: str | None = None,
+    ) -> SignedIn:
+        """Open the session; one transaction for the counters, the row, the event, the notice."""
+        with self._db.write() as session:
+            self._throttles.complete_in(session, claim)
+            user = session.get(User, user_id, populate_existing=True)
             assert user is not None
             user.last_sign_in_at = self._clock()
-            self._throttles.reset(subject, session)
+            if new_hash is not None:
+                user.password_hash = new_hash
+            required = _mfa_required(session, user_id) and method == METHOD_PASSWORD
+            opened = self._sessions.open_in(
+                session, user, source=source, method=method, must_enrol=required
+            )
+            notice = Activity.notice_in(session, user, session_id=opened.id)
+            where = Where(user.username, source, opened.id)
+            if method == METHOD_RECOVERY:
+                self._audit.record(
+                    session,
+                    Event.RECOVERY_CODE_USED,
+                    where,
+                    target=user.username,
+                    target_user_id=user.id,
+                )
             self._audit.record(
                 session,
                 Event.SIGN_IN_SUCCEEDED,
-                actor=user.username,
+                where,
                 target=user.username,
+                target_user_id=user.id,
                 detail=method,
             )
-            session.flush()
-            return SignedIn(load_account(session, user_id))
+            account = load_account(session, user_id)
+            return SignedIn(account, Caller(user_id, opened.id, source), notice)
 
-    def _fail(
-        self, subject: str, event: Event, *, actor: str, target: str = "", detail: str = ""
-    ) -> None:
-        self._throttles.record_failure(subject)
-        self._audit.record_now(event, actor=actor, target=target, detail=detail)
+
+def _store_hash(session: Session, user_id: int, new_hash: str) -> None:
+    session.execute(update(User).where(User.id == user_id).values(password_hash=new_hash))
+
+
+def _mfa_required(session: Session, user_id: int) -> bool:
+    """Whether any of the user's organisations requires MFA."""
+    return bool(
+        session.scalar(
+            select(Organisation.id)
+            .join(Membership, Membership.org_id == Organisation.id)
+            .where(Membership.user_id == user_id, Organisation.mfa_required.is_(True))
+            .limit(1)
+        )
+    )

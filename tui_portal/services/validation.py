@@ -10,6 +10,7 @@ import re
 import unicodedata
 
 from tui_portal.errors import InvalidInput
+from tui_portal.security.common_passwords import is_common
 
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 PASSWORD_MIN = 8
@@ -54,14 +55,20 @@ def check_username(username: str) -> str:
     return username
 
 
+COMMON_PASSWORD = "Choose a less common password"  # noqa: S105 - the message people read
+
+
 def check_password(password: str) -> str:
-    """8 to 256 characters, with no control characters."""
+    """A new password: 8 to 256 characters, no control characters, and not one of the most
+    common passwords (compared without regard to case). No other composition rule."""
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise InvalidInput(f"Passwords are {PASSWORD_MIN} to {PASSWORD_MAX} characters long")
     if any(unicodedata.category(ch) == "Cc" for ch in password):
         raise InvalidInput("Passwords cannot contain control characters")
     if any(unicodedata.category(ch) == "Cs" for ch in password):
         raise InvalidInput("Passwords must be valid UTF-8 text")
+    if is_common(password):
+        raise InvalidInput(COMMON_PASSWORD)
     return password
 
 
