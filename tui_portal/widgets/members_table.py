@@ -12,8 +12,8 @@ How a screen uses it::
     def compose(self) -> ComposeResult:
         yield MembersTable(id="members")
 
-    # 1. Show an organisation, and again whenever the organisation or the filter changes.
-    #    The table resets and posts WindowWanted for the rows it needs.
+    # 1. Show an organisation (in on_mount, or later), and again whenever the organisation
+    #    or the filter changes: the table resets and posts WindowWanted for the rows it needs.
     table.show_query(org_id, filter_text)
 
     # 2. Answer every WindowWanted from the directory service, in a thread worker.
@@ -24,7 +24,7 @@ How a screen uses it::
                 actor_id, message.org_id, prefix=message.prefix,
                 offset=message.offset, limit=message.limit,
             ),
-            table.show_window,          # pages for an older query are ignored by the table
+            table.show_window,          # on the event loop; pages of an older query are ignored
             lambda error: table.show_notice(message_for(error, audience="person")),
         )
 
@@ -47,7 +47,9 @@ columns a 64-character username, the role and the MFA cell then fit whole.
 Keys (as DataTable's): up/down, page up/down, ctrl+home/ctrl+end for the first and last
 member of the whole list, home/end and left/right for the sides when the table is wider
 than the view, enter to select; ``d`` posts :class:`MembersTable.DisableWanted`. The wheel
-scrolls; a click highlights a row and a click on the highlighted row selects it.
+scrolls; a click highlights a row and a click on the highlighted row selects it. Besides
+``WindowWanted`` and ``DisableWanted``, the table posts ``Highlighted`` when the cursor
+moves or its row arrives (for a status line) and ``Selected`` for enter or that click.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Offset, Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -111,6 +113,17 @@ class HighlightedMember:
     org_id: int
     index: int
     row: MemberRow
+
+
+@dataclass(frozen=True)
+class _FrameGeometry:
+    """What every line of one frame shares: the scroll position, widths and base style."""
+
+    scroll: Offset
+    width: int
+    plan: ColumnPlan
+    full_width: int
+    style: Style
 
 
 @dataclass(frozen=True)
@@ -287,6 +300,7 @@ class MembersTable(ScrollView, can_focus=True):
         self._last_highlight: tuple[object, ...] | None = None
         self._lines: LRUCache[tuple[int, bool], Strip] = LRUCache(512)
         self._lines_plan: tuple[ColumnPlan, int] | None = None
+        self._frame: _FrameGeometry | None = None
 
     # -- what a screen calls ----------------------------------------------------------
 
@@ -581,22 +595,34 @@ class MembersTable(ScrollView, can_focus=True):
         self._lines.clear()
         self._lines_plan = None
 
-    def render_line(self, y: int) -> Strip:
-        """The line ``y`` of the view: the header, a member, "Loading…", or blank."""
-        scroll_x, scroll_y = self.scroll_offset
-        width = self.size.width
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Draw the lines in ``crop``, working out what they share once for them all."""
+        self._frame = self._frame_geometry()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame = None
+
+    def _frame_geometry(self) -> _FrameGeometry:
         plan = self._plan()
+        width = self.size.width
         full_width = max(plan.total_width, width)
         if self._lines_plan != (plan, full_width):
             self._lines.clear()
             self._lines_plan = (plan, full_width)
+        return _FrameGeometry(self.scroll_offset, width, plan, full_width, self.rich_style)
+
+    def render_line(self, y: int) -> Strip:
+        """The line ``y`` of the view: the header, a member, "Loading…", or blank."""
+        frame = self._frame or self._frame_geometry()
+        scroll_x, scroll_y = frame.scroll
         index = -1 if y == 0 else scroll_y + y - 1
         key = (index, index == self._cursor)
         line = self._lines.get(key)
         if line is None:
-            line = self._draw_line(index, plan, full_width)
+            line = self._draw_line(index, frame.plan, frame.full_width)
             self._lines[key] = line
-        return line.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+        return line.crop_extend(scroll_x, scroll_x + frame.width, frame.style)
 
     def _draw_line(self, index: int, plan: ColumnPlan, full_width: int) -> Strip:
         if index < 0:
