@@ -378,6 +378,22 @@ async def test_the_wheel_scrolls_and_the_table_asks_for_the_window_it_needs() ->
         assert usernames_drawn(table)[0] == f"user{top:06d}"
 
 
+async def test_the_next_window_is_asked_for_before_the_view_reaches_the_edge() -> None:
+    app = Harness(Directory({ORG: members(100_000)}), answering=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await opened(pilot)
+        app.release()
+        await pilot.pause()
+        while len(app.windows_asked()) == 1:
+            assert table.scroll_offset.y < MembersTable.WINDOW_SIZE
+            await pilot.press("pagedown")
+        top = table.scroll_offset.y
+        assert top + 23 <= MembersTable.WINDOW_SIZE  # the view is still in the window held
+        assert LOADING not in body(table)[-1]
+        offset, limit = app.windows_asked()[-1]
+        assert offset < top and top + 23 + 23 <= offset + limit
+
+
 async def test_scrolling_far_asks_for_a_window_around_the_view_only() -> None:
     app = Harness(Directory({ORG: members(100_000)}))
     async with app.run_test(size=(80, 24)) as pilot:
