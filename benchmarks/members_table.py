@@ -192,7 +192,7 @@ class WidgetApp(App[None]):
     def on_members_table_window_wanted(self, message: MembersTable.WindowWanted) -> None:
         rows = self.lists[message.prefix]
         window = tuple(rows[message.offset : message.offset + message.limit])
-        page = MemberPage(ORG_ID, message.prefix, message.offset, len(rows), window)
+        page = MemberPage(ORG_ID, "Acme", message.prefix, message.offset, len(rows), window)
         self.query_one(MembersTable).show_window(page)
 
 

@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.pilot import Pilot
 
 from tests.tui.flows import wait_until
-from tui_portal.services.directory import PAGE_SIZE_MAX
+from tui_portal.services.members import PAGE_SIZE_MAX
 from tui_portal.services.results import MemberPage, MemberRow
 from tui_portal.services.validation import check_filter, text_key
 from tui_portal.widgets.member_columns import (
@@ -86,7 +86,7 @@ class Directory:
         if key:
             rows = [row for row in rows if matches(row, key)]
         window = tuple(rows[offset : offset + limit])
-        return MemberPage(org_id, key, offset, len(rows), window)
+        return MemberPage(org_id, "Acme", key, offset, len(rows), window)
 
 
 class Harness(App[None]):

@@ -55,7 +55,7 @@ moves or its row arrives (for a status line) and ``Selected`` for enter or that 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -390,7 +390,7 @@ class MembersTable(ScrollView, can_focus=True):
         for number, held in enumerate(page.rows):
             if held.user_id == row.user_id:
                 rows = (*page.rows[:number], row, *page.rows[number + 1 :])
-                self._page = MemberPage(page.org_id, page.prefix, page.offset, page.total, rows)
+                self._page = replace(page, rows=rows)
                 cells = row_cells(row)
                 self._cells = (*self._cells[:number], cells, *self._cells[number + 1 :])
                 self._needs = self._needs.widened(ColumnNeeds.of([cells]))
