@@ -122,3 +122,68 @@ def test_the_service_core_never_imports_textual() -> None:
         "tui_portal.data.schema",
     ):
         assert expected in imported
+
+
+def test_an_older_database_is_upgraded_its_events_chained_and_its_plain_throttles_dropped(
+    tmp_path: Path,
+) -> None:
+    """A database made before the chain: its events are chained in order, with the key."""
+    from alembic import command
+    from alembic.config import Config
+
+    from tests.world import new_key, settings_for
+    from tui_portal.data.schema import MIGRATIONS
+    from tui_portal.services.portal import open_portal
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0002")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO users (username, username_key, name, name_key, email, email_key,"
+                    " password_hash, is_account_manager, created_at) VALUES ('ann', 'ann', '', '',"
+                    " '', '', 'x', 0, '2026-11-01 10:00:00.000000')"
+                )
+            )
+            for at, event in (("2026-11-01 10:00:00.000000", "user_created"),
+                              ("2026-11-02 10:00:00.000000", "sign_in_succeeded")):
+                connection.execute(
+                    text(
+                        "INSERT INTO audit_events (at, event, actor, target, org, detail)"
+                        " VALUES (:at, :event, 'ann', 'ann', '', '')"
+                    ),
+                    {"at": at, "event": event},
+                )
+            connection.execute(
+                text(
+                    "INSERT INTO throttles (subject, failures, window_failures)"
+                    " VALUES ('MyPasswordTypedAsName', 3, 3)"
+                )
+            )
+    finally:
+        engine.dispose()
+    portal = open_portal(settings_for(url, new_key(), tmp_path))
+    try:
+        report = portal.audit.verify()
+        assert report.intact and report.events == 2
+        assert [(r.seq, r.event) for r in portal.audit.trail()] == [
+            (1, "user_created"),
+            (2, "sign_in_succeeded"),
+        ]
+        with portal.engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT count(*) FROM throttles").scalar() == 0
+            owner = connection.exec_driver_sql(
+                "SELECT target_user_id FROM audit_events WHERE seq = 1"
+            ).scalar()
+            assert owner == 1
+    finally:
+        portal.close()
+    # Not even in the file's free pages: the old rows are overwritten, not just unlinked.
+    for path in tmp_path.glob("old.db*"):
+        assert b"MyPasswordTypedAsName" not in path.read_bytes(), path

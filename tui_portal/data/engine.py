@@ -75,6 +75,9 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
+    # Deleted rows (spent recovery codes, old secrets, counters) are overwritten with zeros,
+    # not left readable in the file's free pages.
+    cursor.execute("PRAGMA secure_delete = ON")
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
     _switch_to_wal(cursor)
     cursor.execute("PRAGMA synchronous = NORMAL")

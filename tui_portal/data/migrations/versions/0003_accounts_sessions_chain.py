@@ -133,6 +133,7 @@ def upgrade() -> None:
             sa.Column("notified_through", sa.Integer, nullable=False, server_default="0")
         )
 
+    op.execute("DELETE FROM throttles")  # overwritten, with secure_delete, before the drop
     op.drop_table("throttles")
     op.create_table(
         "throttles",
