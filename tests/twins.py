@@ -100,3 +100,35 @@ def submit_codes(
             barrier.wait(timeout=BARRIER_TIMEOUT)  # both done before the next round
     finally:
         portal.close()
+
+
+def change_role(
+    url: str,
+    key: str,
+    folder: str,
+    org: str,
+    usernames: list[str],
+    barrier: Any,
+    results: Any,
+) -> None:
+    """Demote one of ``usernames`` (the one this process draws) at the twin's moment."""
+    from tui_portal.services.results import Operator
+
+    settings = Settings(
+        database_url=url,
+        key_source=KeySource(inline_value=key, key_file=Path(folder) / "unused.key"),
+        issuer="Developer Portal",
+    )
+    portal = open_portal(
+        settings, passwords=Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    )
+    try:
+        mine = usernames[barrier.wait(timeout=BARRIER_TIMEOUT) % len(usernames)]
+        barrier.wait(timeout=BARRIER_TIMEOUT)
+        try:
+            portal.governance.set_role(org, mine, "member", operator=Operator("twin"))
+            results.put("demoted")
+        except Exception as error:
+            results.put(f"{error.__class__.__name__}: {error}")
+    finally:
+        portal.close()

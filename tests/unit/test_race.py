@@ -91,3 +91,24 @@ def test_eight_processes_racing_one_account_get_exactly_one_check_each_time(
         portal, f"sqlite:///{db_path}", key, str(db_path.parent), Cast("alice", "bob", PASSWORD)
     )
     assert outcomes == expected()
+
+
+def test_two_operators_demoting_the_two_admins_at_once_leave_one(
+    portal: Portal, db_path: Path, key: str
+) -> None:
+    from ..twins import change_role
+
+    create_user(portal, "alice", orgs={"Acme": "admin"})
+    create_user(portal, "bob", orgs={"Acme": "admin"})
+    outcomes = run_twins(
+        change_role,
+        (f"sqlite:///{db_path}", key, str(db_path.parent), "Acme", ["alice", "bob"]),
+        2,
+    )
+    assert sorted(o.split(":")[0] for o in outcomes) == ["InvalidInput", "demoted"], outcomes
+    admins = [
+        u.username
+        for u in portal.directory.list_users("Acme")
+        if any(o.role == "admin" for o in u.organisations if o.name == "Acme")
+    ]
+    assert len(admins) == 1

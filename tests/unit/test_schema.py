@@ -151,8 +151,10 @@ def test_an_older_database_is_upgraded_its_events_chained_and_its_plain_throttle
                     " '', '', 'x', 0, '2026-11-01 10:00:00.000000')"
                 )
             )
-            for at, event in (("2026-11-01 10:00:00.000000", "user_created"),
-                              ("2026-11-02 10:00:00.000000", "sign_in_succeeded")):
+            for at, event in (
+                ("2026-11-01 10:00:00.000000", "user_created"),
+                ("2026-11-02 10:00:00.000000", "sign_in_succeeded"),
+            ):
                 connection.execute(
                     text(
                         "INSERT INTO audit_events (at, event, actor, target, org, detail)"
