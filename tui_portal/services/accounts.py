@@ -49,10 +49,11 @@ class Accounts:
         rules.check_password(new)
         if new == current:
             raise InvalidInput("The new password must differ from the current one")
-        self._confirmation.confirm(caller, current)
+        claim = self._confirmation.confirm(caller, current)
         new_hash = self._passwords.hash(new)
         with self._db.write() as session:
             user = self._sessions.require(session, caller)
+            self._confirmation.settle_in(session, claim)
             user.password_hash = new_hash
             user.password_changed_at = self._clock()
             where = Where.of_caller(caller, user.username)

@@ -173,26 +173,31 @@ class Activity:
             return ActivityPage(entries, older)
 
     @staticmethod
-    def notice_in(session: Session, user: User, *, session_id: str) -> SecurityNotice | None:
-        """The notice for a sign-in completing in ``session``'s transaction, moving the
-        account's watermark past every event it covers. Call it before recording the
-        sign-in's own events: they are the next notice's to tell (a recovery code used)."""
-        newest = session.scalar(
-            select(func.max(AuditEvent.seq)).where(AuditEvent.target_user_id == user.id)
-        )
-        if newest is None or newest <= user.notified_through:
-            return None
+    def notice_in(
+        session: Session, user: User, *, session_id: str
+    ) -> tuple[SecurityNotice | None, int]:
+        """The notice for a sign-in completing in ``session``'s transaction, and the new
+        watermark (the newest of the account's events it has seen), in one query. Call it
+        before recording the sign-in's own events: they are the next notice's to tell (a
+        recovery code used)."""
         groups = session.execute(
-            select(AuditEvent.event, AuditEvent.actor, AuditEvent.source, func.count())
+            select(
+                AuditEvent.event,
+                AuditEvent.actor,
+                AuditEvent.source,
+                func.count(),
+                func.max(AuditEvent.seq),
+            )
             .where(
                 AuditEvent.target_user_id == user.id,
                 AuditEvent.seq > user.notified_through,
-                AuditEvent.seq <= newest,
-                AuditEvent.event.in_(NOTICE_EVENTS),
                 AuditEvent.session_id != session_id,
             )
             .group_by(AuditEvent.event, AuditEvent.actor, AuditEvent.source)
             .order_by(func.min(AuditEvent.seq))
         ).all()
-        user.notified_through = newest
-        return build_notice([EventGroup(*group) for group in groups], user.username)
+        if not groups:
+            return None, user.notified_through
+        newest = max(group[4] for group in groups)
+        noticed = [EventGroup(*group[:4]) for group in groups if group[0] in NOTICE_EVENTS]
+        return build_notice(noticed, user.username), newest

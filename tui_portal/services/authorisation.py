@@ -43,11 +43,27 @@ def require_manager_of(session: Session, actor: User, org_id: int) -> Organisati
     return org
 
 
+def admin_of(session: Session, actor: User) -> set[int]:
+    """The organisations ``actor`` is an admin of."""
+    return set(
+        session.scalars(
+            select(Membership.org_id).where(
+                Membership.user_id == actor.id, Membership.role == "admin"
+            )
+        )
+    )
+
+
 def authorise_reset(session: Session, actor: User, target: User, org_id: int) -> ResetGrant:
     """May ``actor`` reset ``target``'s MFA, acting in ``org_id``? Raises when not."""
     if actor.id == target.id:
         raise PermissionDenied("Disable your own MFA from your profile")
-    org = require_manager_of(session, actor, org_id)
+    org = session.get(Organisation, org_id)
+    if org is None:
+        raise NotFound("No such organisation")
+    administered = admin_of(session, actor)
+    if not actor.is_account_manager and org_id not in administered:
+        raise PermissionDenied(f"Only admins of {org.name} can manage its users")
     roles: dict[int, str] = {
         org_id: role
         for org_id, role in session.execute(
@@ -60,13 +76,6 @@ def authorise_reset(session: Session, actor: User, target: User, org_id: int) ->
         return ResetGrant(org, "account manager")
     if target.is_account_manager or "admin" in roles.values():
         raise OnlyAccountManagerCanReset()
-    administered = set(
-        session.scalars(
-            select(Membership.org_id).where(
-                Membership.user_id == actor.id, Membership.role == "admin"
-            )
-        )
-    )
     if not set(roles) <= administered:
         raise OnlyAccountManagerCanReset()
     return ResetGrant(org, "admin")

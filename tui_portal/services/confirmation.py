@@ -6,7 +6,10 @@ before argon2 runs, given back when the password is right, audited when it is wr
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
 from tui_portal.data.engine import Database
+from tui_portal.data.models import User
 from tui_portal.errors import IncorrectPassword
 from tui_portal.security.passwords import Passwords
 from tui_portal.services.audit import AuditLog, Event, Where
@@ -37,12 +40,26 @@ class PasswordConfirmation:
         self._throttles = throttles
         self._audit = audit
 
-    def confirm(self, caller: Caller, password: str, *, enrolling: bool = False) -> None:
+    def confirm(
+        self,
+        caller: Caller,
+        password: str,
+        *,
+        account: User | None = None,
+        enrolling: bool = False,
+    ) -> Claim:
         """Return when ``password`` is the caller's; otherwise ``IncorrectPassword`` (or
-        ``Throttled`` / ``Locked`` before any check)."""
-        with self._db.read() as session:
-            user = self._sessions.require(session, caller, enrolling=enrolling)
-            username, stored = user.username, user.password_hash
+        ``Throttled`` / ``Locked`` before any check).
+
+        ``account`` is the caller's row if the caller has just read it (saves a read). The
+        claim returned is still counted: settle it with :meth:`settle_in` in the same
+        transaction as the change the password allows, so that the change and the attempt
+        given back commit together.
+        """
+        if account is None:
+            with self._db.read() as session:
+                account = self._sessions.require(session, caller, enrolling=enrolling)
+        username, stored, user_id = account.username, account.password_hash, account.id
         claim = self._throttles.claim(
             (
                 self._throttles.source(caller.source),
@@ -51,10 +68,13 @@ class PasswordConfirmation:
         )
         well_formed = 0 < len(password) <= MAX_PASSWORD_INPUT
         if well_formed and self._passwords.verify(stored, password).matched:
-            self._throttles.refund(claim)
-            return
-        self.failed(claim, caller, username, user.id, Event.PASSWORD_CONFIRM_FAILED)
+            return claim
+        self.failed(claim, caller, username, user_id, Event.PASSWORD_CONFIRM_FAILED)
         raise IncorrectPassword()
+
+    def settle_in(self, session: Session, claim: Claim) -> None:
+        """The password was right and the change is being made: give the attempt back."""
+        self._throttles.refund_in(session, claim)
 
     def failed(
         self, claim: Claim, caller: Caller, username: str, user_id: int, event: Event

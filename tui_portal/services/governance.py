@@ -113,11 +113,13 @@ class Governance:
         """An admin of the organisation (or an account manager) turns its MFA requirement
         on or off, after confirming their own password."""
         with self._db.read() as session:
-            require_manager_of(session, self._sessions.require(session, caller), org_id)
-        self._confirmation.confirm(caller, password)
+            actor = self._sessions.require(session, caller)
+            require_manager_of(session, actor, org_id)
+        claim = self._confirmation.confirm(caller, password, account=actor)
         with self._db.write() as session:
             actor = self._sessions.require(session, caller)
             org = _locked(session, require_manager_of(session, actor, org_id).id)
+            self._confirmation.settle_in(session, claim)
             self._apply_policy(session, org, required, Where.of_caller(caller, actor.username))
 
     def _apply_policy(

@@ -92,26 +92,41 @@ def org_roles(session: Session, user_id: int) -> tuple[OrgRole, ...]:
     )
 
 
-def load_account(session: Session, user_id: int) -> Account:
-    """A user as an :class:`Account`, with organisations, MFA state and codes left."""
+def loaded_user(session: Session, user_id: int) -> tuple[User, bool, int]:
+    """The user row (read afresh), whether they have MFA, and their recovery codes left."""
     found = session.execute(
-        select(User, mfa_active(User.id), recovery_codes_left(User.id)).where(User.id == user_id)
+        select(User, mfa_active(User.id), recovery_codes_left(User.id))
+        .where(User.id == user_id)
+        .execution_options(populate_existing=True)
     ).first()
     if found is None:
         raise NotFound("No such user")
     user, mfa, codes_left = found
+    return user, bool(mfa), int(codes_left or 0)
+
+
+def account_from(
+    user: User, mfa: bool, codes_left: int, organisations: tuple[OrgRole, ...]
+) -> Account:
+    """An :class:`Account` from what :func:`loaded_user` and :func:`org_roles` read."""
     return Account(
         id=user.id,
         username=user.username,
         name=user.name,
         email=user.email,
         is_account_manager=user.is_account_manager,
-        mfa_enabled=bool(mfa),
+        mfa_enabled=mfa,
         last_sign_in_at=user.last_sign_in_at,
-        organisations=org_roles(session, user_id),
-        recovery_codes_left=int(codes_left or 0),
+        organisations=organisations,
+        recovery_codes_left=codes_left,
         revision=user.revision,
     )
+
+
+def load_account(session: Session, user_id: int) -> Account:
+    """A user as an :class:`Account`, with organisations, MFA state and codes left."""
+    user, mfa, codes_left = loaded_user(session, user_id)
+    return account_from(user, mfa, codes_left, org_roles(session, user_id))
 
 
 def bump_revision(session: Session, *user_ids: int) -> None:

@@ -83,13 +83,16 @@ class MfaService:
             user = self._sessions.require(session, caller, enrolling=True)
             replacing = has_mfa(session, user.id)
             username = user.username
-        if replacing:
-            self._confirmation.confirm(caller, password or "")
+        claim = (
+            self._confirmation.confirm(caller, password or "", account=user) if replacing else None
+        )
         secret = totp.new_secret()
         credential_id = str(uuid.uuid4())
         now = self._clock()
         with self._db.write() as session:
             self._sessions.require(session, caller, enrolling=True)
+            if claim is not None:
+                self._confirmation.settle_in(session, claim)
             session.execute(
                 delete(MfaCredential).where(
                     MfaCredential.user_id == caller.user_id, MfaCredential.status == "pending"
@@ -201,13 +204,15 @@ class MfaService:
     def regenerate_recovery_codes(self, caller: Caller, *, password: str) -> RecoveryCodes:
         """A new set of recovery codes, after the password; the old set stops working."""
         with self._db.read() as session:
-            if not has_mfa(session, self._sessions.require(session, caller).id):
+            user = self._sessions.require(session, caller)
+            if not has_mfa(session, user.id):
                 raise NothingToChange("Recovery codes come with MFA: enable MFA first")
-        self._confirmation.confirm(caller, password)
+        claim = self._confirmation.confirm(caller, password, account=user)
         with self._db.write() as session:
             user = self._sessions.require(session, caller)
             if not has_mfa(session, user.id):
                 raise NothingToChange("Recovery codes come with MFA: enable MFA first")
+            self._confirmation.settle_in(session, claim)
             codes = self._new_codes(session, user.id)
             bump_revision(session, user.id)
             self._audit.record(
@@ -244,11 +249,13 @@ class MfaService:
     def disable_own(self, caller: Caller, *, password: str) -> Account:
         """Turn off the caller's own MFA, after their password is confirmed."""
         with self._db.read() as session:
-            if not has_mfa(session, self._sessions.require(session, caller).id):
+            user = self._sessions.require(session, caller)
+            if not has_mfa(session, user.id):
                 raise NothingToChange("You have no MFA to disable")
-        self._confirmation.confirm(caller, password)
+        claim = self._confirmation.confirm(caller, password, account=user)
         with self._db.write() as session:
             user = self._sessions.require(session, caller)
+            self._confirmation.settle_in(session, claim)
             where = Where.of_caller(caller, user.username)
             self._remove(session, user)
             self._sessions.end_all_in(
@@ -272,10 +279,11 @@ class MfaService:
         caller's own password is confirmed in between; the target's sessions all end.
         """
         with self._db.read() as session:
-            self._authorised(session, caller, target_user_id, org_id)
-        self._confirmation.confirm(caller, password)
+            actor, _target, _grant = self._authorised(session, caller, target_user_id, org_id)
+        claim = self._confirmation.confirm(caller, password, account=actor)
         with self._db.write() as session:
             actor, target, grant = self._authorised(session, caller, target_user_id, org_id)
+            self._confirmation.settle_in(session, claim)
             where = Where.of_caller(caller, actor.username)
             self._remove(session, target)
             self._sessions.end_all_in(session, target, reason="mfa_disabled", where=where)

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import secrets
 import threading
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tui_portal.data.engine import Database
-from tui_portal.data.models import Membership, MfaCredential, Organisation, RecoveryCode, User
+from tui_portal.data.models import MfaCredential, RecoveryCode, User
 from tui_portal.errors import (
     InvalidCode,
     InvalidCredentials,
@@ -36,7 +38,7 @@ from tui_portal.services.activity import Activity
 from tui_portal.services.audit import AuditLog, Event, Where
 from tui_portal.services.clock import Clock
 from tui_portal.services.confirmation import MAX_PASSWORD_INPUT
-from tui_portal.services.lookups import load_account, mfa_active
+from tui_portal.services.lookups import account_from, loaded_user, mfa_active, org_roles
 from tui_portal.services.results import Caller, CodeRequired, SignedIn, SignInStep
 from tui_portal.services.sessions import Sessions
 from tui_portal.services.throttling import Claim, Subject, ThrottleStore
@@ -147,7 +149,12 @@ class SignInService:
     # -- the password step ------------------------------------------------------------
 
     def sign_in(self, *, username: str, password: str, source: str) -> SignInStep:
-        """The password step: a complete sign-in, or a pending one that needs a code."""
+        """The password step: a complete sign-in, or a pending one that needs a code.
+
+        Two transactions around the argon2 check: the first finds the account and claims
+        the attempt (committed, so other processes see it while argon2 runs), the second
+        settles it.
+        """
         well_formed = (
             rules.USERNAME_PATTERN.fullmatch(username) is not None
             and 0 < len(password) <= MAX_SIGN_IN_INPUT
@@ -156,22 +163,20 @@ class SignInService:
             if len(password) <= MAX_SIGN_IN_INPUT:
                 self._passwords.burn_equal_time(password)
             raise InvalidCredentials()
-        with self._db.read() as session:
+        with self._refusals_recorded(source) as refusal, self._db.write() as session:
             found = session.execute(
                 select(User.id, User.username, User.password_hash, mfa_active(User.id)).where(
                     User.username_key == rules.username_key(username)
                 )
             ).first()
-        known_name = "" if found is None else found.username
-        where = Where(known_name, source)
-        claim = self._claim(
-            (
+            refusal.about(None if found is None else (found.username, found.id))
+            subjects = (
                 self._throttles.source(source),
                 self._throttles.account(username, known=found is not None),
-            ),
-            where,
-            found.id if found is not None else None,
-        )
+            )
+            claim = self._throttles.claim_in(session, subjects)
+        known_name = "" if found is None else found.username
+        where = Where(known_name, source)
         if found is None:
             self._passwords.burn_equal_time(password)
             self._failed(claim, Event.SIGN_IN_FAILED, where, None, detail="unknown account")
@@ -180,56 +185,57 @@ class SignInService:
         if not check.matched:
             self._failed(claim, Event.SIGN_IN_FAILED, where, found.id, detail="wrong password")
             raise InvalidCredentials()
-        if not found[3]:  # no MFA: the sign-in is complete
-            return self._complete(found.id, claim, source, METHOD_PASSWORD, check.new_hash)
         with self._db.write() as session:
-            if check.new_hash is not None:
-                _store_hash(session, found.id, check.new_hash)
-            self._throttles.refund_in(session, claim)
+            if found[3]:  # MFA: the attempt is given back; the code step counts its own
+                if check.new_hash is not None:
+                    _store_hash(session, found.id, check.new_hash)
+                self._throttles.refund_in(session, claim)
+            else:
+                return self._complete_in(
+                    session, found.id, claim, source, METHOD_PASSWORD, check.new_hash
+                )
         return self._start_pending(found.id, found.username, source)
 
     # -- the second step --------------------------------------------------------------
 
     def verify_code(self, *, token: str, code: str) -> SignedIn:
-        """The code step of a pending sign-in: used once, within 5 minutes."""
+        """The code step of a pending sign-in: used once, within 5 minutes.
+
+        One transaction: the counters are locked, the code checked (three HMACs) and its
+        time step claimed, and the sign-in completed or the failure counted.
+        """
         pending = self._pending_for(token)
         where = Where(pending.username, pending.source)
-        claim = self._claim(self._subjects(pending), where, pending.user_id)
-        if not totp.is_well_formed(code):
-            self._failed(claim, Event.MFA_CODE_FAILED, where, pending.user_id, "malformed code")
-            raise InvalidCode()
-        now = self._clock()
-        with self._db.write() as session:
-            credential = session.scalar(
-                select(MfaCredential).where(
-                    MfaCredential.user_id == pending.user_id, MfaCredential.status == "active"
+        with self._refusals_recorded(pending.source) as refusal, self._db.write() as session:
+            refusal.about((pending.username, pending.user_id))
+            claim = self._throttles.decide_in(session, self._subjects(pending))
+            check = self._check_code(session, pending.user_id, code)
+            if check.accepted:
+                self._take_pending(token)
+                return self._complete_in(
+                    session, pending.user_id, claim, pending.source, METHOD_CODE
                 )
-            )
-            if credential is None:  # MFA was disabled meanwhile: start again
-                check = totp.CodeCheck(accepted=False)
-            else:
-                check = consume_code(session, credential, self._box, code, now)
-        if not check.accepted:
             event = Event.MFA_CODE_REPLAYED if check.replayed else Event.MFA_CODE_FAILED
-            self._failed(claim, event, where, pending.user_id)
-            raise InvalidCode()
-        self._take_pending(token)
-        return self._complete(pending.user_id, claim, pending.source, METHOD_CODE)
+            detail = "malformed code" if check.malformed else ""
+            self._failed_in(session, claim, event, where, pending.user_id, detail)
+        raise InvalidCode()
 
     def verify_recovery_code(self, *, token: str, code: str) -> SignedIn:
         """The recovery-code step of a pending sign-in: each code completes one sign-in."""
         pending = self._pending_for(token, error=InvalidRecoveryCode)
         where = Where(pending.username, pending.source)
-        claim = self._claim(self._subjects(pending), where, pending.user_id)
-        with self._db.write() as session:
-            used = use_recovery_code(
-                session, pending.user_id, self._recovery_key, code, self._clock()
+        with self._refusals_recorded(pending.source) as refusal, self._db.write() as session:
+            refusal.about((pending.username, pending.user_id))
+            claim = self._throttles.decide_in(session, self._subjects(pending))
+            if use_recovery_code(session, pending.user_id, self._recovery_key, code, self._clock()):
+                self._take_pending(token, error=InvalidRecoveryCode)
+                return self._complete_in(
+                    session, pending.user_id, claim, pending.source, METHOD_RECOVERY
+                )
+            self._failed_in(
+                session, claim, Event.MFA_CODE_FAILED, where, pending.user_id, "recovery code"
             )
-        if not used:
-            self._failed(claim, Event.MFA_CODE_FAILED, where, pending.user_id, "recovery code")
-            raise InvalidRecoveryCode()
-        self._take_pending(token, error=InvalidRecoveryCode)
-        return self._complete(pending.user_id, claim, pending.source, METHOD_RECOVERY)
+        raise InvalidRecoveryCode()
 
     def cancel(self, *, token: str) -> None:
         """Forget a pending sign-in (the person went back to the sign-in screen)."""
@@ -238,21 +244,37 @@ class SignInService:
 
     # -- steps ------------------------------------------------------------------------
 
+    def _check_code(self, session: Session, user_id: int, code: str) -> totp.CodeCheck:
+        if not totp.is_well_formed(code):
+            return totp.CodeCheck(accepted=False, malformed=True)
+        credential = session.scalar(
+            select(MfaCredential).where(
+                MfaCredential.user_id == user_id, MfaCredential.status == "active"
+            )
+        )
+        if credential is None:  # MFA was disabled meanwhile: start again
+            return totp.CodeCheck(accepted=False)
+        return consume_code(session, credential, self._box, code, self._clock())
+
     def _subjects(self, pending: _PendingSignIn) -> tuple[Subject, Subject]:
         return (
             self._throttles.source(pending.source),
             self._throttles.account(pending.username, known=True),
         )
 
-    def _claim(self, subjects: tuple[Subject, ...], where: Where, user_id: int | None) -> Claim:
-        """Claim the attempt; a refusal is audited (naming only a known account) and re-raised."""
+    @contextmanager
+    def _refusals_recorded(self, source: str) -> Iterator[_Refusal]:
+        """Record an attempt the counters refused (``Throttled``, ``Locked``) once the
+        refusing transaction has rolled back; name the account only when it exists."""
+        refusal = _Refusal()
         try:
-            return self._throttles.claim(subjects)
+            yield refusal
         except (Throttled, Locked) as refused:
+            username, user_id = refusal.account or ("", None)
             self._audit.record_now(
                 Event.SIGN_IN_THROTTLED,
-                where,
-                target=where.actor,
+                Where(username, source),
+                target=username,
                 target_user_id=user_id,
                 detail="locked" if isinstance(refused, Locked) else "",
             )
@@ -261,24 +283,41 @@ class SignInService:
     def _failed(
         self, claim: Claim, event: Event, where: Where, user_id: int | None, detail: str = ""
     ) -> None:
-        """Record a failed attempt (and the lock it caused); the claim already counted it.
-
-        A name that matches no account is never written down."""
-        if not where.actor:
-            self._audit.record_now(event, where, detail=detail)
-            return
+        """Record a failed attempt already counted by its claim (and the lock it caused)."""
         with self._db.write() as session:
+            self._record_failure(session, claim, event, where, user_id, detail)
+
+    def _failed_in(
+        self,
+        session: Session,
+        claim: Claim,
+        event: Event,
+        where: Where,
+        user_id: int | None,
+        detail: str = "",
+    ) -> None:
+        """Count a failed attempt decided in ``session``, and record it."""
+        self._throttles.failed_in(session, claim)
+        self._record_failure(session, claim, event, where, user_id, detail)
+
+    def _record_failure(
+        self,
+        session: Session,
+        claim: Claim,
+        event: Event,
+        where: Where,
+        user_id: int | None,
+        detail: str,
+    ) -> None:
+        """A name that matches no account is never written down."""
+        target_id = user_id if where.actor else None
+        self._audit.record(
+            session, event, where, target=where.actor, target_user_id=target_id, detail=detail
+        )
+        if claim.locks and where.actor:
             self._audit.record(
-                session, event, where, target=where.actor, target_user_id=user_id, detail=detail
+                session, Event.ACCOUNT_LOCKED, where, target=where.actor, target_user_id=target_id
             )
-            if claim.locks:
-                self._audit.record(
-                    session,
-                    Event.ACCOUNT_LOCKED,
-                    where,
-                    target=where.actor,
-                    target_user_id=user_id,
-                )
 
     def _pending_for(self, token: str, error: type[PortalError] = InvalidCode) -> _PendingSignIn:
         now = self._clock()
@@ -306,59 +345,68 @@ class SignInService:
             self._pending[token] = _PendingSignIn(user_id, username, source, expires_at)
         return CodeRequired(token=token, username=username, expires_at=expires_at)
 
-    def _complete(
+    def _complete_in(
         self,
+        session: Session,
         user_id: int,
         claim: Claim,
         source: str,
         method: str,
         new_hash: str | None = None,
     ) -> SignedIn:
-        """Open the session; one transaction for the counters, the row, the event, the notice."""
-        with self._db.write() as session:
-            self._throttles.complete_in(session, claim)
-            user = session.get(User, user_id, populate_existing=True)
-            assert user is not None
-            user.last_sign_in_at = self._clock()
-            if new_hash is not None:
-                user.password_hash = new_hash
-            required = _mfa_required(session, user_id) and method == METHOD_PASSWORD
-            opened = self._sessions.open_in(
-                session, user, source=source, method=method, must_enrol=required
-            )
-            notice = Activity.notice_in(session, user, session_id=opened.id)
-            where = Where(user.username, source, opened.id)
-            if method == METHOD_RECOVERY:
-                self._audit.record(
-                    session,
-                    Event.RECOVERY_CODE_USED,
-                    where,
-                    target=user.username,
-                    target_user_id=user.id,
-                )
+        """Open the session: the counters, the row, the notice, the events, in ``session``."""
+        now = self._clock()
+        self._throttles.passed_in(session, claim, complete=True)
+        user, mfa, codes_left = loaded_user(session, user_id)
+        organisations = org_roles(session, user_id)
+        opened = self._sessions.open_in(
+            session,
+            user,
+            source=source,
+            method=method,
+            must_enrol=not mfa and any(o.mfa_required for o in organisations),
+        )
+        notice, newest = Activity.notice_in(session, user, session_id=opened.id)
+        changes: dict[str, object] = {"last_sign_in_at": now, "notified_through": newest}
+        if new_hash is not None:
+            changes["password_hash"] = new_hash
+        session.execute(
+            update(User)
+            .where(User.id == user_id)
+            .values(**changes)
+            .execution_options(synchronize_session=False)
+        )
+        where = Where(user.username, source, opened.id)
+        if method == METHOD_RECOVERY:
             self._audit.record(
                 session,
-                Event.SIGN_IN_SUCCEEDED,
+                Event.RECOVERY_CODE_USED,
                 where,
                 target=user.username,
                 target_user_id=user.id,
-                detail=method,
             )
-            account = load_account(session, user_id)
-            return SignedIn(account, Caller(user_id, opened.id, source), notice)
+        self._audit.record(
+            session,
+            Event.SIGN_IN_SUCCEEDED,
+            where,
+            target=user.username,
+            target_user_id=user.id,
+            detail=method,
+        )
+        account = account_from(user, mfa, codes_left, organisations)
+        caller = Caller(user_id, opened.id, source)
+        return SignedIn(replace(account, last_sign_in_at=now), caller, notice)
+
+
+class _Refusal:
+    """Which account (if any) an attempt was for, should the counters refuse it."""
+
+    def __init__(self) -> None:
+        self.account: tuple[str, int] | None = None
+
+    def about(self, account: tuple[str, int] | None) -> None:
+        self.account = account
 
 
 def _store_hash(session: Session, user_id: int, new_hash: str) -> None:
     session.execute(update(User).where(User.id == user_id).values(password_hash=new_hash))
-
-
-def _mfa_required(session: Session, user_id: int) -> bool:
-    """Whether any of the user's organisations requires MFA."""
-    return bool(
-        session.scalar(
-            select(Organisation.id)
-            .join(Membership, Membership.org_id == Organisation.id)
-            .where(Membership.user_id == user_id, Organisation.mfa_required.is_(True))
-            .limit(1)
-        )
-    )

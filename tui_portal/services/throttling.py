@@ -66,11 +66,16 @@ class Claim:
 
     counters: tuple[Claimed, ...]
     locks: bool
+    written: bool = True  # counted as a failure already (False: decided in a transaction)
 
     @property
     def subjects(self) -> tuple[Subject, ...]:
         """The counters the attempt falls under."""
         return tuple(counter.subject for counter in self.counters)
+
+    def counter(self, subject: Subject) -> Claimed:
+        """The claim on one subject."""
+        return next(c for c in self.counters if c.subject == subject)
 
     @property
     def account(self) -> Subject | None:
@@ -121,25 +126,71 @@ class ThrottleStore:
     def claim(self, subjects: Sequence[Subject]) -> Claim:
         """Count one attempt on every subject, or refuse it (``Throttled``, ``Locked``)
         without counting anything."""
-        now = self._clock()
         with self._db.write() as session:
-            created = self._ensure_rows(session, subjects, now)
-            rows = self._lock_rows(session, subjects)
-            counters: list[Claimed] = []
-            for subject in subjects:
-                row = rows[subject.key]
-                before = _state(row)
-                decision = rule.decide(before, now, subject.policy)
-                if isinstance(decision, rule.IsLocked):
-                    raise Locked()
-                if isinstance(decision, rule.MustWait):
-                    raise Throttled(rule.whole_seconds(decision.wait))
-                self._store(row, decision.claimed, known=subject.known)
-                counters.append(Claimed(subject, before, decision.claimed))
-            if created:
-                self._prune(session, now)
+            return self.claim_in(session, subjects)
+
+    def claim_in(self, session: Session, subjects: Sequence[Subject]) -> Claim:
+        """:meth:`claim` inside the caller's write transaction, which must commit before
+        the check it guards runs (so that other processes see the attempt counted)."""
+        now = self._clock()
+        created = self._ensure_rows(session, subjects, now)
+        rows = self._lock_rows(session, subjects)
+        counters: list[Claimed] = []
+        for subject in subjects:
+            row = rows[subject.key]
+            before = _state(row)
+            decision = rule.decide(before, now, subject.policy)
+            if isinstance(decision, rule.IsLocked):
+                raise Locked()
+            if isinstance(decision, rule.MustWait):
+                raise Throttled(rule.whole_seconds(decision.wait))
+            self._store(row, decision.claimed, known=subject.known)
+            counters.append(Claimed(subject, before, decision.claimed))
+        if created:
+            self._prune(session, now)
         locks = any(c.after.locked_at is not None and c.before.locked_at is None for c in counters)
         return Claim(tuple(counters), locks)
+
+    def decide_in(self, session: Session, subjects: Sequence[Subject]) -> Claim:
+        """Decide an attempt whose check runs inside ``session``'s write transaction (an
+        MFA or recovery code: cheap enough to hold the lock for). The counters are locked,
+        not yet written: :meth:`failed_in` counts the failure, :meth:`passed_in` settles a
+        success, in the same transaction. Refused as :meth:`claim` refuses."""
+        now = self._clock()
+        rows = self._lock_rows(session, subjects)
+        counters: list[Claimed] = []
+        for subject in subjects:
+            before = _state(rows.get(subject.key))
+            decision = rule.decide(before, now, subject.policy)
+            if isinstance(decision, rule.IsLocked):
+                raise Locked()
+            if isinstance(decision, rule.MustWait):
+                raise Throttled(rule.whole_seconds(decision.wait))
+            counters.append(Claimed(subject, before, decision.claimed))
+        locks = any(c.after.locked_at is not None and c.before.locked_at is None for c in counters)
+        return Claim(tuple(counters), locks, written=False)
+
+    def failed_in(self, session: Session, claim: Claim) -> None:
+        """Count the failure of an attempt decided by :meth:`decide_in`."""
+        created = self._ensure_rows(session, claim.subjects, self._clock())
+        rows = self._lock_rows(session, claim.subjects)
+        for counter in claim.counters:
+            self._store(rows[counter.subject.key], counter.after, known=counter.subject.known)
+        if created:
+            self._prune(session, self._clock())
+
+    def passed_in(self, session: Session, claim: Claim, *, complete: bool) -> None:
+        """Settle an attempt that succeeded: a complete sign-in clears the account's counter;
+        anything else leaves the counters as they were before the attempt."""
+        if not claim.written:
+            account = claim.account
+            if complete and account is not None and claim.counter(account).before.failures:
+                session.execute(delete(Throttle).where(Throttle.subject == account.key))
+            return
+        if complete:
+            self.complete_in(session, claim)
+        else:
+            self.refund_in(session, claim)
 
     def refund(self, claim: Claim) -> None:
         """The claimed attempt succeeded: give back the failure it counted."""
