@@ -1,7 +1,7 @@
 """Fixtures: one throwaway PostgreSQL cluster for the session, a fresh database for each test.
 
-The tests run wherever the PostgreSQL server programs are installed; without them they are
-skipped, saying so.
+The tests need the PostgreSQL server programs (Debian's ``postgresql``); without them they
+fail, saying which package to install, rather than pass by being skipped.
 """
 
 from __future__ import annotations
@@ -28,9 +28,11 @@ def postgres_cluster() -> Iterator[Cluster]:
     """A PostgreSQL cluster of its own, started once and always stopped."""
     binaries = find_server_binaries()
     if binaries is None:
-        pytest.skip(
+        pytest.fail(
             "the PostgreSQL server programs (initdb, pg_ctl, postgres) are not installed: "
-            "not on PATH and not in /usr/lib/postgresql/*/bin"
+            "not on PATH and not in /usr/lib/postgresql/*/bin; install Debian's postgresql "
+            "(apt-get install postgresql)",
+            pytrace=False,
         )
     cluster = Cluster(binaries)
     try:
