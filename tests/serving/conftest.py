@@ -136,50 +136,55 @@ class Portal:
 
     def serve(self, *options: str, env: dict[str, str] | None = None) -> PortalServer:
         """Start ``tui-portal serve ssh --listen 127.0.0.1:0 OPTIONS`` and wait until ready."""
-        run_env = dict(self.env, **(env or {}))
         number = len(self.servers)
         key = self.folder / f"host-key-{number}"
-        log_path = self.folder / f"server-{number}.log"
-        with log_path.open("w") as log:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "tui_portal",
-                    "--db",
-                    self.world.settings.database_url,
-                    "serve",
-                    "ssh",
-                    "--listen",
-                    "127.0.0.1:0",
-                    "--host-key",
-                    str(key),
-                    *options,
-                ],
-                env=run_env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=log,
-                cwd=self.folder,
-            )
-        lines = read_lines(process, 2, log_path)
-        assert lines[0].startswith("listening on 127.0.0.1:"), lines
-        assert lines[1].startswith("host key SHA256:"), lines
-        port = int(lines[0].rsplit(":", 1)[1])
-        known_hosts = self.folder / f"known_hosts-{number}"
-        public = (key.parent / (key.name + ".pub")).read_text().split()
-        known_hosts.write_text(f"[127.0.0.1]:{port} {public[0]} {public[1]}\n")
-        server = PortalServer(
-            process=process,
-            port=port,
-            fingerprint=lines[1].removeprefix("host key "),
-            known_hosts=known_hosts,
-            log_path=log_path,
-            env=run_env,
-            folder=self.folder,
+        server = start_server(
+            ["--db", self.world.settings.database_url],
+            ["--listen", "127.0.0.1:0", "--host-key", str(key), *options],
+            dict(self.env, **(env or {})),
+            self.folder,
+            key,
+            name=str(number),
         )
         self.servers.append(server)
         return server
+
+
+def start_server(
+    before: list[str],
+    options: list[str],
+    env: dict[str, str],
+    folder: Path,
+    key: Path,
+    name: str,
+) -> PortalServer:
+    """``tui-portal BEFORE serve ssh OPTIONS``, once it says where it listens."""
+    log_path = folder / f"server-{name}.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tui_portal", *before, "serve", "ssh", *options],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            cwd=folder,
+        )
+    lines = read_lines(process, 2, log_path)
+    assert lines[0].startswith("listening on 127.0.0.1:"), lines
+    assert lines[1].startswith("host key SHA256:"), lines
+    port = int(lines[0].rsplit(":", 1)[1])
+    known_hosts = folder / f"known_hosts-{name}"
+    public = (key.parent / (key.name + ".pub")).read_text().split()
+    known_hosts.write_text(f"[127.0.0.1]:{port} {public[0]} {public[1]}\n")
+    return PortalServer(
+        process=process,
+        port=port,
+        fingerprint=lines[1].removeprefix("host key "),
+        known_hosts=known_hosts,
+        log_path=log_path,
+        env=env,
+        folder=folder,
+    )
 
 
 def read_lines(process: subprocess.Popen[bytes], count: int, log_path: Path) -> list[str]:

@@ -90,23 +90,31 @@ def test_sign_in_enrol_with_the_qr_code_off_the_screen_sign_out_and_in_with_a_co
     assert terminal.exit_status() == 0
 
 
+def drawn_extent(terminal: Terminal) -> tuple[int, int]:
+    """How far right and down the bottom row (the footer, drawn edge to edge) reaches."""
+    lines = terminal.screen.display
+    bottom = max((y for y, line in enumerate(lines) if line.strip()), default=-1)
+    return (len(lines[bottom].rstrip()) if bottom >= 0 else 0), bottom + 1
+
+
+def fills(extent: tuple[int, int], columns: int, rows: int) -> bool:
+    """The footer sits on the last row and reaches the right edge (less its padding)."""
+    right, bottom = extent
+    return bottom == rows and columns - 2 <= right <= columns
+
+
 def test_the_session_has_the_clients_size_and_follows_a_resize(
     server: PortalServer, clients: Clients
 ) -> None:
     terminal = clients.connect(server, size=(90, 30))
     terminal.wait_for("Username")
-    footer_row = max(y for y, line in enumerate(terminal.screen.display) if line.strip())
-    assert footer_row == 29
-    terminal.resize(120, 40)
-    terminal.wait(
-        lambda: terminal.screen.display[39].strip() != "", "the app to draw down to row 40"
-    )
-    terminal.resize(60, 20)
-    terminal.wait(
-        lambda: all(line[60:].strip() == "" for line in terminal.screen.display)
-        and terminal.screen.display[19].strip() != "",
-        "the app to fit 60×20",
-    )
+    for columns, rows in [(90, 30), (120, 40), (60, 20)]:
+        if (columns, rows) != (90, 30):
+            terminal.resize(columns, rows)
+        terminal.wait(
+            lambda c=columns, r=rows: fills(drawn_extent(terminal), c, r),  # type: ignore[misc]
+            f"the app drawn at {columns}×{rows}",
+        )
     terminal.send("\x11")
     assert terminal.exit_status() == 0
 

@@ -167,7 +167,7 @@ class TemplateLauncher:
         ready = self._ready
         if ready is not None and not ready.done():
             ready.set_exception(LaunchError("the session template exited while starting"))
-        else:
+        elif ready is not None and ready.exception() is None:  # it had been serving
             self._log.event("template_lost", sessions=len(self._sessions))
         for process in self._sessions.values():
             process.ended(None)

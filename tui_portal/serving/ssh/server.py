@@ -29,6 +29,7 @@ from tui_portal.serving.ssh.session_config import SessionConfig
 
 STOP_GRACE = 3.0  # seconds sessions have to end by themselves once told the portal restarts
 FORCED_END_WAIT = 5.0
+CLIENT_CLOSE_WAIT = 2.0
 KEEPALIVE_SECONDS = 30  # a client silent for 3 of these is gone: its session is ended
 RESTARTING = Refusal("restarting", PORTAL_RESTARTING)
 
@@ -108,6 +109,13 @@ class PortalSSH:
                     if session.task in lingering:
                         session.end_now()
                 await asyncio.wait(lingering, timeout=FORCED_END_WAIT)
+        # A client closes its connection once its session's channel has closed; closing it
+        # first would cut the exit status off. Those without a session are closed at once.
+        served = [c for c in self.connections if c.had_session]
+        for connection in self.connections - set(served):
+            connection.close()
+        if served:
+            await asyncio.wait({c.closed for c in served}, timeout=CLIENT_CLOSE_WAIT)
         for connection in list(self.connections):
             connection.close()
         await self.launcher.stop()
@@ -124,6 +132,8 @@ class PortalConnection(asyncssh.SSHServer):
         self._admitted = False
         self._session: PortalSession | None = None
         self._idle: asyncio.TimerHandle | None = None
+        self.had_session = False
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self._conn = conn
@@ -142,6 +152,8 @@ class PortalConnection(asyncssh.SSHServer):
             self.hub.limits.release(self.address)
             self._admitted = False
         self.hub.connections.discard(self)
+        if not self.closed.done():
+            self.closed.set_result(None)
 
     def close(self) -> None:
         """Close the connection."""
@@ -171,6 +183,7 @@ class PortalConnection(asyncssh.SSHServer):
         if self._session is not None:
             return ONE_SESSION
         self._session = session
+        self.had_session = True
         self.hub.sessions.add(session)
         if self._idle is not None:
             self._idle.cancel()
