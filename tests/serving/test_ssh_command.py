@@ -136,9 +136,7 @@ def test_demo_serves_the_demo_database_with_the_default_host_key(
     env = {k: v for k, v in portal.env.items() if k != "TUI_PORTAL_SECRET_KEY"}
     env.update(XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"))
     key = tmp_path / "config" / "tui-portal" / "ssh_host_ed25519_key"
-    served = start_server(
-        ["--demo"], ["--listen", "127.0.0.1:0"], env, tmp_path, key, name="demo"
-    )
+    served = start_server(["--demo"], ["--listen", "127.0.0.1:0"], env, tmp_path, key, name="demo")
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert (tmp_path / "data" / "tui-portal" / "demo.db").exists()
     username, password, _ = DEMO_ACCOUNTS[0]

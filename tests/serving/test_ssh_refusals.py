@@ -69,7 +69,9 @@ def test_x11_forwarding_is_refused(server: PortalServer, clients: Clients) -> No
     assert client.exit_status() == 0
 
 
-def test_agent_forwarding_is_refused(portal: Portal, server: PortalServer, clients: Clients) -> None:
+def test_agent_forwarding_is_refused(
+    portal: Portal, server: PortalServer, clients: Clients
+) -> None:
     # OpenSSH asks for agent forwarding without waiting for an answer, so the refusal has no
     # words; it shows in what the server does not make: the socket a forwarded agent needs.
     agent = need_program("ssh-agent", "openssh-client")
@@ -91,9 +93,7 @@ def test_agent_forwarding_is_refused(portal: Portal, server: PortalServer, clien
         os.kill(agent_pid, 15)
 
 
-def test_past_the_cap_per_source_a_connection_is_refused(
-    portal: Portal, clients: Clients
-) -> None:
+def test_past_the_cap_per_source_a_connection_is_refused(portal: Portal, clients: Clients) -> None:
     served = portal.serve("--max-per-source", "2", "--max-sessions", "10")
     first = clients.connect(served)
     second = clients.connect(served)

@@ -209,10 +209,9 @@ def main(argv: list[str]) -> int:
         preload()
         prepare_database(config)
     except Exception as error:
-        from tui_portal.cli import known_errors
+        from tui_portal.errors import message_for
 
-        message = str(error) if isinstance(error, known_errors()) else repr(error)
-        sock.send(wire.encode({"failed": message}))
+        sock.send(wire.encode({"failed": message_for(error)}))
         return 1
     gc.collect()
     gc.freeze()  # what every child shares stays out of the collector's (and copy-on-write's) way
