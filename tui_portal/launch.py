@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from functools import partial
@@ -111,14 +111,20 @@ def run_session(
     demo: bool = False,
     source: str,
     sign_in_deadline: timedelta | None = None,
+    before_run: Callable[[PortalApp], None] | None = None,
 ) -> int:
     """Run one served session (SSH or browser) on this process's terminal.
+
+    ``before_run`` sees the app before it starts (a server that forks sessions from a
+    warmed-up process hands it what that process has already parsed).
 
     Returns the exit status for the connection: 0 when the person quit, non-zero when the
     session ended otherwise (not signed in in time, the server restarting, the connection
     gone, or the portal could not open).
     """
     app = make_app(settings, demo=demo, source=source, sign_in_deadline=sign_in_deadline)
+    if before_run is not None:
+        before_run(app)
     with _ending_on_signals(app):
         app.run()
     if app.open_error is not None:

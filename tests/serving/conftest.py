@@ -309,7 +309,7 @@ class Clients:
         argv += ["127.0.0.1", *args]
         columns, rows = size
         base = {k: v for k, v in os.environ.items() if not k.startswith("SSH_")}
-        client_env = dict(base, TERM="xterm-256color", HOME=str(self.home), **(env or {}))
+        client_env = {**base, "TERM": "xterm-256color", "HOME": str(self.home), **(env or {})}
         child = pexpect.spawn(self.ssh, argv, dimensions=(rows, columns), env=client_env)
         terminal = Terminal(child, columns, rows)
         self.started.append(terminal)

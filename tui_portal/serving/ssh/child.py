@@ -12,8 +12,13 @@ import fcntl
 import os
 import sys
 import termios
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from tui_portal.serving.ssh.session_config import SessionConfig
+
+if TYPE_CHECKING:
+    from tui_portal.app import PortalApp
 
 CRASHED_EXIT = 70  # EX_SOFTWARE
 
@@ -30,7 +35,12 @@ def take_terminal(terminal_fd: int) -> None:
         os.close(terminal_fd)
 
 
-def run(config: SessionConfig, term: str, source: str) -> int:
+def run(
+    config: SessionConfig,
+    term: str,
+    source: str,
+    before_run: Callable[[PortalApp], None] | None = None,
+) -> int:
     """Run one portal session for a person at ``source``; its exit status."""
     os.environ["TERM"] = term
     for variable in ("COLUMNS", "LINES"):  # the terminal's own size is the one to follow
@@ -42,6 +52,7 @@ def run(config: SessionConfig, term: str, source: str) -> int:
         demo=config.demo,
         source=source,
         sign_in_deadline=config.sign_in_deadline,
+        before_run=before_run,
     )
 
 

@@ -3,8 +3,9 @@ each connection within the session caps gets one portal session, everything else
 refused in words, and SIGTERM or SIGINT ends it all in order.
 
 Admission is decided when the connection is made, so a connection holds its place (in all,
-and from its address) until it closes. A connection that starts no session within the
-sign-in deadline is closed.
+and from its address) until it closes; an admitted connection gets its portal process at
+once (``early``). A connection that starts no session within the sign-in deadline is
+closed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import asyncssh
 from tui_portal.launch import PORTAL_RESTARTING
 from tui_portal.serving.limits import SessionLimits
 from tui_portal.serving.ssh.connection_log import ConnectionLog, LogValue
+from tui_portal.serving.ssh.early import HeadStarts, Prepared, prepare
 from tui_portal.serving.ssh.host_key import fingerprint
 from tui_portal.serving.ssh.launcher import Launcher
 from tui_portal.serving.ssh.refusals import BUSY, NO_PORT_FORWARDING, ONE_SESSION, Refusal
@@ -78,6 +80,7 @@ class PortalSSH:
         self.log = log
         self.connections: set[PortalConnection] = set()
         self.sessions: set[PortalSession] = set()
+        self.head_starts = HeadStarts()
         self.stopping = False
         self._numbers = 0
 
@@ -132,6 +135,7 @@ class PortalConnection(asyncssh.SSHServer):
         self._admitted = False
         self._session: PortalSession | None = None
         self._idle: asyncio.TimerHandle | None = None
+        self._early: asyncio.Task[Prepared] | None = None
         self.had_session = False
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
@@ -141,11 +145,37 @@ class PortalConnection(asyncssh.SSHServer):
         self.number = self.hub.next_number()
         self._admitted = not self.hub.stopping and self.hub.limits.admit(self.address)
         self.hub.connections.add(self)
-        self._idle = asyncio.get_running_loop().call_later(
-            self.hub.idle_close_seconds, self._close_if_idle
-        )
+        loop = asyncio.get_running_loop()
+        self._idle = loop.call_later(self.hub.idle_close_seconds, self._close_if_idle)
+        if self._admitted and self.hub.head_starts.allowed(self.address):
+            self._early = loop.create_task(
+                prepare(
+                    self.hub.launcher,
+                    self.hub.head_starts.term_for(self.address),
+                    self.source,
+                )
+            )
+
+    @property
+    def source(self) -> str:
+        """Where the person is, as the audit trail records it."""
+        return f"ssh:{self.address}"
+
+    def take_head_start(self) -> asyncio.Task[Prepared] | None:
+        """The process started when the connection was made, for its first session."""
+        early, self._early = self._early, None
+        return early
+
+    def drop_head_start(self) -> None:
+        """No session will use the process started early: end it."""
+        early, self._early = self._early, None
+        if early is None:
+            return
+        self.hub.head_starts.wasted(self.address)
+        early.add_done_callback(_discard_prepared)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.drop_head_start()
         if self._idle is not None:
             self._idle.cancel()
         if self._admitted:
@@ -233,6 +263,11 @@ class PortalConnection(asyncssh.SSHServer):
     def log_refusal(self, refusal: Refusal) -> None:
         """Something this connection asked for was refused."""
         self.log_event("refused", reason=refusal.reason)
+
+
+def _discard_prepared(early: asyncio.Task[Prepared]) -> None:
+    if not early.cancelled() and early.exception() is None:
+        early.result().discard()
 
 
 async def serve(

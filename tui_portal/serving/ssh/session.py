@@ -19,9 +19,16 @@ from typing import TYPE_CHECKING
 import asyncssh
 
 from tui_portal.launch import PORTAL_RESTARTING, RESTARTING_EXIT
+from tui_portal.serving.ssh.early import Prepared, drop_output
 from tui_portal.serving.ssh.launcher import SessionProcess
-from tui_portal.serving.ssh.refusals import NEEDS_TERMINAL, NO_COMMANDS, NO_SUBSYSTEMS, Refusal
-from tui_portal.serving.ssh.terminal import TerminalRelay, open_terminal
+from tui_portal.serving.ssh.refusals import (
+    NEEDS_TERMINAL,
+    NO_COMMANDS,
+    NO_SUBSYSTEMS,
+    ONE_SESSION,
+    Refusal,
+)
+from tui_portal.serving.ssh.terminal import DEFAULT_SIZE, TerminalRelay, open_terminal, set_size
 
 if TYPE_CHECKING:
     from tui_portal.serving.ssh.server import PortalConnection
@@ -124,6 +131,8 @@ class PortalSession(asyncssh.SSHServerSession[bytes]):
         refusal = self._refusal or (NEEDS_TERMINAL if self._term is None else None)
         refusal = refusal or self._connection.take_place(self)
         if refusal is not None:
+            if refusal is not ONE_SESSION:
+                self._connection.drop_head_start()
             self._refuse(refusal)
             return
         try:
@@ -145,14 +154,8 @@ class PortalSession(asyncssh.SSHServerSession[bytes]):
         term = self._term or "xterm"
         columns, rows = self._size
         self._connection.log_event("connect", term=term, size=f"{columns}x{rows}")
-        master, slave = open_terminal(columns, rows)
+        master, process = await self._terminal_and_process(term, columns, rows)
         relay = TerminalRelay(master, self._write, self._input_full)
-        try:
-            process = await self._connection.hub.launcher.launch(
-                slave, term, f"ssh:{self._connection.address}"
-            )
-        finally:
-            os.close(slave)
         self._relay, self._process = relay, process
         relay.start()
         await asyncio.wait({relay.closed, self._gone}, return_when=asyncio.FIRST_COMPLETED)
@@ -178,6 +181,33 @@ class PortalSession(asyncssh.SSHServerSession[bytes]):
         if self._chan is not None and not self._gone.done():
             with contextlib.suppress(OSError):
                 self._chan.exit(exit_status)
+
+    async def _terminal_and_process(
+        self, term: str, columns: int, rows: int
+    ) -> tuple[int, SessionProcess]:
+        """The process started when the connection was made, if it fits; else a new one."""
+        connection = self._connection
+        early = connection.take_head_start()
+        prepared: Prepared | None = None
+        if early is not None:
+            with contextlib.suppress(Exception):
+                prepared = await early
+        if prepared is not None and prepared.term == term and prepared.process.running:
+            connection.hub.head_starts.used(connection.address, term)
+            size = (columns, rows) if columns > 0 and rows > 0 else DEFAULT_SIZE
+            if size != prepared.size:
+                drop_output(prepared.master)  # drawn at the guessed size: redrawn at this one
+                set_size(prepared.master, *size)
+            return prepared.master, prepared.process
+        if prepared is not None:  # another terminal type: start afresh
+            prepared.discard()
+            connection.hub.head_starts.used(connection.address, term)
+        master, slave = open_terminal(columns, rows)
+        try:
+            process = await connection.hub.launcher.launch(slave, term, connection.source)
+        finally:
+            os.close(slave)
+        return master, process
 
     def _write(self, data: bytes) -> None:
         if self._chan is not None and not self._gone.done():

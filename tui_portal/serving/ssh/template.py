@@ -3,7 +3,8 @@
 The server starts it with one end of a socket pair. It imports everything a session uses
 (Textual, the app and its screens, SQLAlchemy, argon2, …), opens the database once to
 create or upgrade the schema and, for the demo, seed it, and closes it again, so no
-connection crosses a fork; then it says ``ready`` and waits. For each ``start`` it forks,
+connection crosses a fork; it draws the sign-in screen once, headless (``warm``); then it
+says ``ready`` and waits. For each ``start`` it forks,
 while it has a single thread, a child that takes the terminal it was sent and runs one
 portal session; each child opens its own database engine. The template reaps its children
 and reports each one's exit status. When the server goes away it ends any children left
@@ -30,6 +31,7 @@ from types import FrameType
 from tui_portal.serving.ssh import wire
 from tui_portal.serving.ssh.child import CRASHED_EXIT, run, take_terminal
 from tui_portal.serving.ssh.session_config import SessionConfig
+from tui_portal.serving.ssh.warm import WarmStyles, warm_up
 
 # Loaded only once the app runs, so imported here for every session to share.
 TEXTUAL_AT_RUN_TIME = (
@@ -86,9 +88,10 @@ def signal_group(pid: int, number: int) -> None:
 class Template:
     """Forks sessions on request and reports how they end."""
 
-    def __init__(self, sock: socket.socket, config: SessionConfig) -> None:
+    def __init__(self, sock: socket.socket, config: SessionConfig, styles: WarmStyles) -> None:
         self._sock = sock
         self._config = config
+        self._styles = styles
         self._children: dict[int, int] = {}  # pid -> session number
         self._wake_read, self._wake_write = os.pipe()
         os.set_blocking(self._wake_read, False)
@@ -159,7 +162,7 @@ class Template:
             os.close(self._wake_read)
             os.close(self._wake_write)
             take_terminal(terminal_fd)
-            code = run(self._config, term, source)
+            code = run(self._config, term, source, before_run=self._styles.adopt)
         except SystemExit as leaving:
             code = leaving.code if isinstance(leaving.code, int) else CRASHED_EXIT
         except BaseException:
@@ -208,6 +211,7 @@ def main(argv: list[str]) -> int:
         config = SessionConfig.from_environment(os.environ)
         preload()
         prepare_database(config)
+        styles = warm_up(config)
     except Exception as error:
         from tui_portal.errors import message_for
 
@@ -216,7 +220,7 @@ def main(argv: list[str]) -> int:
     gc.collect()
     gc.freeze()  # what every child shares stays out of the collector's (and copy-on-write's) way
     sock.send(wire.encode({"ready": os.getpid()}))
-    Template(sock, config).serve()
+    Template(sock, config, styles).serve()
     return 0
 
 
