@@ -85,3 +85,24 @@ def test_a_client_that_goes_away_leaves_no_process_behind(
     wait_until(lambda: server.log()[-1]["event"] == "disconnect", "the disconnect event")
     assert server.log()[-1]["ended"] == "client"
     assert server.sessions() == []
+
+
+def test_a_lost_template_leaves_the_sessions_running_and_a_new_one_is_started(
+    portal: Portal, clients: Clients
+) -> None:
+    served = portal.serve()
+    person = clients.connect(served)
+    person.wait_for("Username")
+    template = served.template
+    os.kill(template, signal.SIGKILL)
+    wait_until(lambda: process_state(template) is None, "the template to be reaped")
+    person.send("ada")
+    person.wait_for("ada")  # the session runs on
+    newcomer = clients.connect(served, bind="127.0.0.2")
+    newcomer.wait_for("Username")
+    assert served.template != template
+    assert [e["event"] for e in served.log()].count("template_lost") == 1
+    newcomer.send("\x11")
+    assert newcomer.exit_status() == 0
+    person.send("\x11")
+    assert person.exit_status() in (0, 1)  # how it ended is no longer known to the server

@@ -77,6 +77,7 @@ class TemplateLauncher:
         self._sessions: dict[int, SessionProcess] = {}
         self._numbers = 0
         self._reaping: set[asyncio.Task[int]] = set()
+        self._restarting = asyncio.Lock()
 
     @property
     def template_pid(self) -> int | None:
@@ -110,8 +111,10 @@ class TemplateLauncher:
             raise
 
     async def launch(self, terminal_fd: int, term: str, source: str) -> SessionProcess:
-        if self._sock is None:  # the template was lost: start a new one
-            await self.start()
+        if self._sock is None:  # the template was lost: start a new one (once)
+            async with self._restarting:
+                if self._sock is None:
+                    await self.start()
         assert self._sock is not None
         self._numbers += 1
         number = self._numbers
