@@ -26,6 +26,7 @@ from tui_portal.serving.ssh.refusals import (
     NO_COMMANDS,
     NO_SUBSYSTEMS,
     ONE_SESSION,
+    REFUSED_EXIT,
     Refusal,
 )
 from tui_portal.serving.ssh.terminal import DEFAULT_SIZE, TerminalRelay, open_terminal, set_size
@@ -37,6 +38,7 @@ HANGUP_GRACE = 2.0  # seconds a hung-up session has to end before it is killed
 EXIT_REPORT_WAIT = 2.0  # seconds to wait for an exit status once the terminal has closed
 KILL_WAIT = 5.0
 UNKNOWN_EXIT = 1
+KEYS_BEFORE_START_LIMIT = 65536
 # What a full-screen app leaves on: the alternate screen, a hidden cursor, mouse reporting,
 # bracketed paste. Turned off before the server's own words when it ends a session itself.
 RESTORE_TERMINAL = (
@@ -54,6 +56,7 @@ class PortalSession(asyncssh.SSHServerSession[bytes]):
         self._size = (0, 0)
         self._refusal: Refusal | None = None
         self._relay: TerminalRelay | None = None
+        self._keys_before_start = bytearray()  # typed before the portal's terminal exists
         self._process: SessionProcess | None = None
         self._gone: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._forced = False
@@ -88,6 +91,8 @@ class PortalSession(asyncssh.SSHServerSession[bytes]):
     def data_received(self, data: bytes, datatype: asyncssh.DataType) -> None:
         if self._relay is not None:
             self._relay.write(data)
+        elif len(self._keys_before_start) < KEYS_BEFORE_START_LIMIT:
+            self._keys_before_start += data
 
     def terminal_size_changed(self, width: int, height: int, pixwidth: int, pixheight: int) -> None:
         self._size = (width, height)
@@ -146,7 +151,7 @@ class PortalSession(asyncssh.SSHServerSession[bytes]):
         assert self._chan is not None
         with contextlib.suppress(OSError):
             self._chan.write_stderr((refusal.words + newline).encode())
-            self._chan.exit(1)
+            self._chan.exit(REFUSED_EXIT)
 
     async def _serve(self) -> None:
         loop = asyncio.get_running_loop()
@@ -158,6 +163,9 @@ class PortalSession(asyncssh.SSHServerSession[bytes]):
         relay = TerminalRelay(master, self._write, self._input_full)
         self._relay, self._process = relay, process
         relay.start()
+        if self._keys_before_start:
+            relay.write(bytes(self._keys_before_start))
+            self._keys_before_start.clear()
         await asyncio.wait({relay.closed, self._gone}, return_when=asyncio.FIRST_COMPLETED)
         if relay.closed.done():
             ended = "restart" if self._forced else "portal"
