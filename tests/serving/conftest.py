@@ -81,6 +81,7 @@ class PortalServer:
     log_path: Path
     env: dict[str, str]
     folder: Path
+    global_options: list[str]
 
     def log(self) -> list[dict[str, object]]:
         """The connection log so far, one object per line."""
@@ -114,9 +115,9 @@ class PortalServer:
             raise AssertionError("the server did not exit after the signal") from None
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """Run another ``tui-portal`` command on the same database."""
+        """Run another ``tui-portal`` command on the same database (``--db`` as served)."""
         return subprocess.run(
-            [sys.executable, "-m", "tui_portal", *args],
+            [sys.executable, "-m", "tui_portal", *self.global_options, *args],
             env=self.env,
             capture_output=True,
             text=True,
@@ -184,6 +185,7 @@ def start_server(
         log_path=log_path,
         env=env,
         folder=folder,
+        global_options=before,
     )
 
 

@@ -66,7 +66,7 @@ def serve_ssh(
     max_per_source: int,
 ) -> None:
     """Serve the portal over SSH: ssh -p PORT HOST, signing in with the portal's own sign-in."""
-    from tui_portal.cli import DEMO
+    from tui_portal.cli import Run
     from tui_portal.serving.limits import SessionLimits
     from tui_portal.serving.ssh.host_key import (
         HostKeyError,
@@ -81,6 +81,7 @@ def serve_ssh(
         sign_in_deadline_from,
     )
 
+    run: Run = ctx.obj
     host, port = parse_listen(listen)
     try:
         key = load_or_create_host_key((host_key or default_host_key_path()).expanduser())
@@ -92,9 +93,7 @@ def serve_ssh(
         port=port,
         host_key=key,
         limits=SessionLimits(max_sessions=max_sessions, max_per_source=max_per_source),
-        config=SessionConfig(
-            settings=ctx.obj, demo=bool(ctx.meta.get(DEMO)), sign_in_deadline=deadline
-        ),
+        config=SessionConfig(settings=run.ready_settings, demo=run.demo, sign_in_deadline=deadline),
     )
     cold = os.environ.get(SESSIONS_ENV) == "cold"
     try:
