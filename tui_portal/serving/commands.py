@@ -2,9 +2,101 @@
 
 from __future__ import annotations
 
+import os
+import re
+from pathlib import Path
+
 import click
+
+DEFAULT_SSH_LISTEN = "127.0.0.1:2222"
+SESSIONS_ENV = "TUI_PORTAL_SSH_SESSIONS"  # "cold": a new Python per session (to measure)
+_LISTEN = re.compile(r"^(?:\[(?P<v6>[^\]]+)\]|(?P<host>[^:\[\]]+)):(?P<port>\d{1,5})$")
 
 
 @click.group()
 def serve() -> None:
     """Serve the portal to people on other machines."""
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[V6]:PORT`` for IPv6) as host and port; a usage error otherwise."""
+    match = _LISTEN.match(value.strip())
+    if match is None:
+        raise click.BadParameter(f"{value!r} is not HOST:PORT", param_hint="'--listen'")
+    port = int(match["port"])
+    if port > 65535:
+        raise click.BadParameter(f"port {port} is out of range", param_hint="'--listen'")
+    return match["v6"] or match["host"], port
+
+
+@serve.command("ssh")
+@click.option(
+    "--listen",
+    default=DEFAULT_SSH_LISTEN,
+    show_default=True,
+    metavar="HOST:PORT",
+    help="Address to listen on (port 0: any free port).",
+)
+@click.option(
+    "--host-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH",
+    help="ed25519 host key, made on first start (default: in the user-config folder).",
+)
+@click.option(
+    "--max-sessions",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    help="Sessions at once, in all.",
+)
+@click.option(
+    "--max-per-source",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Sessions at once from one address.",
+)
+@click.pass_context
+def serve_ssh(
+    ctx: click.Context,
+    listen: str,
+    host_key: Path | None,
+    max_sessions: int,
+    max_per_source: int,
+) -> None:
+    """Serve the portal over SSH: ssh -p PORT HOST, signing in with the portal's own sign-in."""
+    from tui_portal.cli import Run
+    from tui_portal.serving.limits import SessionLimits
+    from tui_portal.serving.ssh.host_key import (
+        HostKeyError,
+        default_host_key_path,
+        load_or_create_host_key,
+    )
+    from tui_portal.serving.ssh.launcher import ColdLauncher, LaunchError, TemplateLauncher
+    from tui_portal.serving.ssh.server import ListenError, ServeOptions, serve_forever
+    from tui_portal.serving.ssh.session_config import (
+        SessionConfig,
+        SessionConfigError,
+        sign_in_deadline_from,
+    )
+
+    run: Run = ctx.obj
+    host, port = parse_listen(listen)
+    try:
+        key = load_or_create_host_key((host_key or default_host_key_path()).expanduser())
+        deadline = sign_in_deadline_from(os.environ)
+    except (HostKeyError, SessionConfigError) as error:
+        raise click.ClickException(str(error)) from None
+    options = ServeOptions(
+        host=host,
+        port=port,
+        host_key=key,
+        limits=SessionLimits(max_sessions=max_sessions, max_per_source=max_per_source),
+        config=SessionConfig(settings=run.ready_settings, demo=run.demo, sign_in_deadline=deadline),
+    )
+    cold = os.environ.get(SESSIONS_ENV) == "cold"
+    try:
+        serve_forever(options, ColdLauncher if cold else TemplateLauncher, say=click.echo)
+    except (ListenError, LaunchError) as error:
+        raise click.ClickException(str(error)) from None
