@@ -549,3 +549,14 @@ def test_a_failure_stamped_by_a_clock_running_ahead_imposes_no_more_than_its_bac
         failures=6, last_failure_at=ahead, window_started_at=ahead, window_failures=6
     )
     assert rule.wait_before_next_attempt(waiting, START) == timedelta(seconds=2)
+
+
+def test_successful_sign_ins_leave_no_counters_behind(portal: Portal, clock: ManualClock) -> None:
+    create_user(portal, "alice")
+    secret = enrolled(portal, clock, "alice")
+    create_user(portal, "bob")
+    for number in range(20):
+        sign_in(portal, "bob", PASSWORD, f"ssh:198.51.100.{number}")
+        session_for(portal, "alice", secret=secret, clock=clock, source=f"web:192.0.2.{number}")
+    with portal.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM throttles").scalar() == 0

@@ -22,7 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tui_portal.errors import DatabaseError
 
-SQLITE_BUSY_TIMEOUT_MS = 5000
+# Writers take turns for SQLite's one write lock. With many sign-ins at once and argon2
+# keeping every core busy, a turn can come late; waiting is better than refusing.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 UNPARSEABLE_URL = (
     "cannot use the database URL: it does not parse (percent-encode special characters "
     "in the user name and password)"

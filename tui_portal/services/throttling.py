@@ -214,7 +214,10 @@ class ThrottleStore:
                 if current == counter.after
                 else rule.after_refund(current, counter.subject.policy)
             )
-            self._store(row, restored, known=row.known)
+            if restored == rule.ThrottleState():  # nothing left to count: no row to keep
+                session.delete(row)
+            else:
+                self._store(row, restored, known=row.known)
 
     def complete_in(self, session: Session, claim: Claim) -> None:
         """A sign-in completed: the account starts afresh, the source gets its attempt back."""
