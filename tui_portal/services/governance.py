@@ -47,16 +47,8 @@ class Governance:
     def remove_member(self, org_name: str, username: str, *, operator: Operator) -> None:
         """Take a user out of an organisation; never its last admin."""
         with self._db.write() as session:
-            org = _locked(session, get_org(session, org_name).id)
-            user = get_user(session, username)
-            membership = session.get(Membership, (org.id, user.id))
-            if membership is None:
-                raise NotFound(f"{user.username} is not a member of {org.name}")
-            if membership.role == "admin" and _admins(session, org.id) <= 1:
-                raise InvalidInput(
-                    f"{user.username} is the last admin of {org.name}; make someone else an "
-                    "admin first"
-                )
+            org, user, membership = _membership(session, org_name, username)
+            _keep_an_admin(session, org, user, membership)
             session.delete(membership)
             bump_revision(session, user.id, *_admin_ids(session, org.id))
             self._audit.record(
@@ -73,18 +65,10 @@ class Governance:
         """Make a member an admin, or an admin a member; never demote the last admin."""
         new_role = as_role(rules.check_role(role))
         with self._db.write() as session:
-            org = _locked(session, get_org(session, org_name).id)
-            user = get_user(session, username)
-            membership = session.get(Membership, (org.id, user.id))
-            if membership is None:
-                raise NotFound(f"{user.username} is not a member of {org.name}")
+            org, user, membership = _membership(session, org_name, username)
             if membership.role == new_role:
                 raise NothingToChange(f"{user.username} is already {new_role} of {org.name}")
-            if membership.role == "admin" and _admins(session, org.id) <= 1:
-                raise InvalidInput(
-                    f"{user.username} is the last admin of {org.name}; make someone else an "
-                    "admin first"
-                )
+            _keep_an_admin(session, org, user, membership)
             old_role = membership.role
             membership.role = new_role
             bump_revision(session, user.id)
@@ -136,6 +120,26 @@ class Governance:
             where,
             org=org.name,
             detail="MFA required" if required else "MFA not required",
+        )
+
+
+def _membership(
+    session: Session, org_name: str, username: str
+) -> tuple[Organisation, User, Membership]:
+    """The organisation (locked until the transaction ends), the user and the membership."""
+    org = _locked(session, get_org(session, org_name).id)
+    user = get_user(session, username)
+    membership = session.get(Membership, (org.id, user.id))
+    if membership is None:
+        raise NotFound(f"{user.username} is not a member of {org.name}")
+    return org, user, membership
+
+
+def _keep_an_admin(session: Session, org: Organisation, user: User, membership: Membership) -> None:
+    """Refuse a change that would leave the organisation without an admin."""
+    if membership.role == "admin" and _admins(session, org.id) <= 1:
+        raise InvalidInput(
+            f"{user.username} is the last admin of {org.name}; make someone else an admin first"
         )
 
 
