@@ -13,7 +13,6 @@ from tui_portal.data.models import User
 from tui_portal.errors import IncorrectPassword
 from tui_portal.security.passwords import Passwords
 from tui_portal.services.audit import AuditLog, Event, Where
-from tui_portal.services.clock import Clock
 from tui_portal.services.results import Caller
 from tui_portal.services.sessions import Sessions
 from tui_portal.services.throttling import Claim, ThrottleStore
@@ -27,14 +26,12 @@ class PasswordConfirmation:
     def __init__(
         self,
         db: Database,
-        clock: Clock,
         passwords: Passwords,
         sessions: Sessions,
         throttles: ThrottleStore,
         audit: AuditLog,
     ) -> None:
         self._db = db
-        self._clock = clock
         self._passwords = passwords
         self._sessions = sessions
         self._throttles = throttles

@@ -140,7 +140,7 @@ def _assemble(
     audit = AuditLog(db, clock, audit_key)
     throttles = ThrottleStore(db, clock, derive_key(key, "throttle-subjects"))
     sessions = Sessions(db, clock, audit)
-    confirmation = PasswordConfirmation(db, clock, passwords, sessions, throttles, audit)
+    confirmation = PasswordConfirmation(db, passwords, sessions, throttles, audit)
     return Portal(
         db=db,
         settings=settings,
