@@ -14,7 +14,8 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label
 
 from tui_portal.errors import PortalError
-from tui_portal.screens.service_calls import ServiceCalls
+from tui_portal.screens.service_calls import call_service, portal_app
+from tui_portal.screens.styles import beside
 from tui_portal.widgets.status_line import StatusLine, Tone
 
 if TYPE_CHECKING:
@@ -27,20 +28,23 @@ if TYPE_CHECKING:
 # where they are used: the sign-in screen is the first frame, and start-up waits for its
 # imports.
 
+INVALID_CREDENTIALS = "Invalid username or password"
+
 
 def with_organisations(portal: Portal, step: SignInStep) -> tuple[SignInStep, list[Organisation]]:
-    """A sign-in step, with the organisations the top-bar picker offers once signed in."""
+    """A sign-in step, with the organisations the top bar's picker offers once signed in
+    (none while the session may do nothing but enrol MFA)."""
     from tui_portal.services.results import SignedIn
 
-    if isinstance(step, SignedIn):
+    if isinstance(step, SignedIn) and not step.account.mfa_required_by:
         return step, portal.members.picker_organisations(step.caller)
     return step, []
 
 
-class SignInScreen(Screen[None], ServiceCalls):
+class SignInScreen(Screen[None]):
     """Username, masked password, and the Sign in button; Enter moves on, then submits."""
 
-    CSS_PATH = "sign_in.tcss"
+    DEFAULT_CSS = beside(__file__, "sign_in.tcss")
     AUTO_FOCUS = "#username"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "clear", "Clear", show=False),
@@ -60,14 +64,13 @@ If you lost your authenticator, ask an admin of your organisation or an account 
 to disable MFA for you; then sign in with your password alone and enrol again.
 """
 
-    def __init__(self) -> None:
+    def __init__(self, *, message: str = "") -> None:
         super().__init__()
         self._busy = False
+        self._message = message
 
     def compose(self) -> ComposeResult:
-        from tui_portal.app import PortalApp
-
-        app = self.app
+        app = portal_app(self)
         with Center(), Vertical(id="sign-in-box") as box:
             box.border_title = "Sign in"
             yield Label("Username", classes="field-label")
@@ -81,12 +84,16 @@ to disable MFA for you; then sign in with your password alone and enrol again.
                 compact=True,
             )
             yield Button("Sign in", id="sign-in", variant="primary", compact=True)
-            yield StatusLine(id="message")
-        if isinstance(app, PortalApp) and app.demo_accounts:
+            status = StatusLine(id="message")
+            if self._message:
+                status.say(self._message, "info")
+            yield status
+        if app.demo_accounts:
             from textual.widgets import DataTable
 
             with Center(), Vertical(id="demo-box") as demo:
                 demo.border_title = "Demo accounts"
+                # Rich Text, not Content: DataTable measures its cells by Text (both literal).
                 table: DataTable[Text] = DataTable(id="demo-accounts", cursor_type="row")
                 table.add_columns("Username", "Password", "Try")
                 for username, password, note in app.demo_accounts:
@@ -113,12 +120,13 @@ to disable MFA for you; then sign in with your password alone and enrol again.
         username = self.query_one("#username", Input).value.strip()
         password = self.query_one("#password", Input).value
         if not username or not password:
-            self._say("Invalid username or password")
+            self._say(INVALID_CREDENTIALS)
             return
         self._set_busy(True)
         self._say("Signing in…", "info")
-        source = self.portal_app.source
-        self.call_service(
+        source = portal_app(self).source
+        call_service(
+            self,
             lambda portal: with_organisations(
                 portal,
                 portal.sign_in.sign_in(username=username, password=password, source=source),
@@ -129,13 +137,9 @@ to disable MFA for you; then sign in with your password alone and enrol again.
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """A demo account chosen in the list fills in the form."""
-        from tui_portal.app import PortalApp
-
         if event.data_table.id != "demo-accounts":
             return
-        app = self.app
-        assert isinstance(app, PortalApp)
-        for username, password, _note in app.demo_accounts:
+        for username, password, _note in portal_app(self).demo_accounts:
             if username == event.row_key.value:
                 self.query_one("#username", Input).value = username
                 self.query_one("#password", Input).value = password
@@ -150,7 +154,7 @@ to disable MFA for you; then sign in with your password alone and enrol again.
         self.query_one("#password", Input).value = ""
         self._say("")
         if isinstance(step, SignedIn):
-            self.portal_app.signed_in(step, organisations)
+            portal_app(self).signed_in(step, organisations)
         else:
             self.app.push_screen(MfaCodeScreen(step))
 
