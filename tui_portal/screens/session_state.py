@@ -9,8 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from tui_portal.services.results import Account, Caller, Organisation, SecurityNotice, SignedIn
+if TYPE_CHECKING:  # the sign-in screen, drawn first, imports this module: keep it light
+    from tui_portal.services.results import (
+        Account,
+        Caller,
+        Organisation,
+        SecurityNotice,
+        SignedIn,
+    )
 
 
 @dataclass(frozen=True)

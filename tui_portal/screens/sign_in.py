@@ -83,7 +83,6 @@ to disable MFA for you; then sign in with your password alone and enrol again.
                 placeholder="password",
                 compact=True,
             )
-            yield Button("Sign in", id="sign-in", variant="primary", compact=True)
             status = StatusLine(id="message")
             if self._message:
                 status.say(self._message, "info")
@@ -99,7 +98,19 @@ to disable MFA for you; then sign in with your password alone and enrol again.
                 for username, password, note in app.demo_accounts:
                     table.add_row(Text(username), Text(password), Text(note), key=username)
                 yield table
-        yield Footer()
+
+    def on_mount(self) -> None:
+        # The button and the footer come right after the first frame: the form a person
+        # reads first is drawn without waiting for their styles.
+        self.call_after_refresh(self._add_button_and_footer)
+
+    async def _add_button_and_footer(self) -> None:
+        await self.query_one("#sign-in-box").mount(
+            Button("Sign in", id="sign-in", variant="primary", compact=True),
+            before="#message",
+        )
+        await self.mount(Footer())
+        self.refresh_bindings()  # the footer shows the keys once it hears of them
 
     def action_next_field(self) -> None:
         """Enter in Username moves to Password; Enter in Password signs in."""
@@ -167,7 +178,8 @@ to disable MFA for you; then sign in with your password alone and enrol again.
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
-        self.query_one("#sign-in", Button).disabled = busy
+        for button in self.query("#sign-in").results(Button):
+            button.disabled = busy
         self.query_one("#username", Input).disabled = busy
         self.query_one("#password", Input).disabled = busy
 
