@@ -152,7 +152,7 @@ async def one_round(s: Session, member_id: int) -> None:
     app = s.app
 
     def account_mfa() -> bool:
-        return bool(app.account is not None and app.account.mfa_enabled)
+        return bool(app.session is not None and app.session.account.mfa_enabled)
 
     async def sign_in_password() -> None:
         await s.type(ADMIN)
@@ -183,7 +183,7 @@ async def one_round(s: Session, member_id: int) -> None:
 
     await s.measure("enrol MFA (QR code, then a code)", enrol)
     app.sign_out()
-    await until(lambda: app.account is None and type(app.screen).__name__ == "SignInScreen")
+    await until(lambda: app.session is None and type(app.screen).__name__ == "SignInScreen")
     s.clock.advance(30)
 
     async def password_step() -> None:
@@ -212,7 +212,8 @@ async def one_round(s: Session, member_id: int) -> None:
         await s.press("u")
         await until(
             lambda: (
-                isinstance(app.screen, UsersScreen) and app.screen.query_one("#members").row_count
+                isinstance(app.screen, UsersScreen)
+                and app.screen.query_one("#members").loaded is not None
             )
         )
 
@@ -222,7 +223,7 @@ async def one_round(s: Session, member_id: int) -> None:
         await s.press("slash")
         await s.type("mfa.m")
         table = app.screen.query_one("#members")
-        await until(lambda: table.row_count == 1)
+        await until(lambda: table.total == 1 and table.loaded is not None)
 
     await s.measure("filter the members (5 keys)", filter_members)
 
@@ -234,7 +235,9 @@ async def one_round(s: Session, member_id: int) -> None:
         await s.press("enter")
         await until(
             lambda: (
-                isinstance(app.screen, UsersScreen) and str(table.get_cell_at((0, 4))) == "Disabled"
+                isinstance(app.screen, UsersScreen)
+                and table.highlighted is not None
+                and not table.highlighted.row.mfa_enabled
             )
         )
 
@@ -246,7 +249,7 @@ async def one_round(s: Session, member_id: int) -> None:
     await s.measure("idle (anchor: the machine's own jitter)", idle)
     await s.press("escape")
     app.sign_out()
-    await until(lambda: app.account is None and type(app.screen).__name__ == "SignInScreen")
+    await until(lambda: app.session is None and type(app.screen).__name__ == "SignInScreen")
     enrol_member(s.portal, MFA_MEMBER, MFA_MEMBER_PASSWORD, s.clock)
 
 
