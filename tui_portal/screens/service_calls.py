@@ -15,6 +15,9 @@ styles) are never in question::
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
+import threading
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar, cast
@@ -31,6 +34,24 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 Done = Callable[[T], object]
 Failed = Callable[[PortalError], object]
+
+
+BACKGROUND_NICENESS = 5
+"""How much lower than the event loop a service call's thread runs (Linux threads)."""
+
+
+def yield_to_the_event_loop() -> None:
+    """Lower this thread's CPU priority below the event loop's.
+
+    Argon2id runs four lanes; on a machine with fewer cores than that, the threads of a
+    sign-in would otherwise take the event loop's turns, and keys and frames would wait
+    for them. On Linux each thread has its own priority, and the lanes argon2 starts
+    inherit it. Elsewhere this does nothing.
+    """
+    if sys.platform != "linux":
+        return
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICENESS)
 
 
 def portal_app(node: DOMNode) -> PortalApp:
@@ -56,6 +77,7 @@ def call_service(
             callback()
 
     def work() -> None:
+        yield_to_the_event_loop()
         try:
             result = call(app.wait_for_portal())
         except Exception as error:
