@@ -193,3 +193,29 @@ async def test_an_idle_session_is_signed_out(world: World) -> None:
         await wait_for_screen(pilot, "SignInScreen")
         assert account_of(app) is None
         assert "Signed out after 15 minutes without activity." in message(app)
+
+
+async def test_a_locked_account_says_so_for_known_and_unknown_names(world: World) -> None:
+    from tui_portal.errors import Locked, PortalError, Throttled
+
+    for username in ("mia", "nobody.here"):
+        for _ in range(200):
+            try:
+                world.portal.sign_in.sign_in(
+                    username=username, password="wrong-password", source=f"local:{username}"
+                )
+            except Throttled as throttled:
+                world.clock.advance(throttled.retry_after)
+            except Locked:
+                break
+            except PortalError:
+                continue
+        else:
+            raise AssertionError(f"{username} was never locked")
+    app = world.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        for username, password in (("mia", World.PASSWORDS["mia"]), ("nobody.here", "x" * 9)):
+            await sign_in(pilot, username, password)
+            await wait_until(pilot, lambda: "Locked" in message(app), "the lock")
+            assert message(app) == "Locked: ask an administrator"
+            assert screen_name(app) == "SignInScreen"

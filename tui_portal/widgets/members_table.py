@@ -16,16 +16,17 @@ How a screen uses it::
     #    or the filter changes: the table resets and posts WindowWanted for the rows it needs.
     table.show_query(org_id, filter_text)
 
-    # 2. Answer every WindowWanted from the directory service, in a thread worker.
+    # 2. Answer every WindowWanted from the members service, in a thread worker.
     @on(MembersTable.WindowWanted)
-    def _window_wanted(self, message: MembersTable.WindowWanted) -> None:
-        self.call_service(
-            lambda portal: portal.directory.member_page(
-                actor_id, message.org_id, prefix=message.prefix,
-                offset=message.offset, limit=message.limit,
+    def _window_wanted(self, wanted: MembersTable.WindowWanted) -> None:
+        call_service(
+            self,
+            lambda portal: portal.members.member_page(
+                caller, org_id=wanted.org_id, prefix=wanted.prefix,
+                offset=wanted.offset, limit=wanted.limit,
             ),
-            table.show_window,          # on the event loop; pages of an older query are ignored
-            lambda error: table.show_notice(message_for(error, audience="person")),
+            wanted.table.show_window,   # on the event loop; pages of an older query are ignored
+            lambda error: wanted.table.show_notice(str(error)),
         )
 
     # 3. Act on the highlighted member, with the organisation of the page it came from.
