@@ -219,3 +219,14 @@ async def test_a_locked_account_says_so_for_known_and_unknown_names(world: World
             await wait_until(pilot, lambda: "Locked" in message(app), "the lock")
             assert message(app) == "Locked: ask an administrator"
             assert screen_name(app) == "SignInScreen"
+
+
+async def test_the_sign_in_button_signs_in(world: World) -> None:
+    app = world.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_screen(pilot, "SignInScreen")
+        await wait_until(pilot, lambda: bool(app.screen.query("#sign-in")), "the button")
+        app.screen.query_one("#username", Input).value = "mia"
+        app.screen.query_one("#password", Input).value = World.PASSWORDS["mia"]
+        await pilot.click("#sign-in")
+        await wait_for_screen(pilot, "ProfileScreen")

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import on
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label
+from textual.widgets import Input, Label
 
 from tui_portal.errors import PortalError
 from tui_portal.screens.service_calls import call_service, portal_app
@@ -19,7 +18,7 @@ from tui_portal.screens.styles import beside
 from tui_portal.widgets.status_line import StatusLine, Tone
 
 if TYPE_CHECKING:
-    from textual.widgets import DataTable
+    from textual.widgets import Button, DataTable
 
     from tui_portal.services.portal import Portal
     from tui_portal.services.results import Organisation, SignInStep
@@ -105,6 +104,10 @@ to disable MFA for you; then sign in with your password alone and enrol again.
         self.call_after_refresh(self._add_button_and_footer)
 
     async def _add_button_and_footer(self) -> None:
+        from textual.widgets import Button, Footer
+
+        if not self.is_attached:  # the app is already closing
+            return
         await self.query_one("#sign-in-box").mount(
             Button("Sign in", id="sign-in", variant="primary", compact=True),
             before="#message",
@@ -124,7 +127,11 @@ to disable MFA for you; then sign in with your password alone and enrol again.
         else:
             raise SkipAction()
 
-    @on(Button.Pressed, "#sign-in")
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """The Sign in button signs in, as Enter in Password does."""
+        if event.button.id == "sign-in":
+            self._submit()
+
     def _submit(self) -> None:
         if self._busy:
             return
@@ -178,7 +185,7 @@ to disable MFA for you; then sign in with your password alone and enrol again.
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
-        for button in self.query("#sign-in").results(Button):
+        for button in self.query("#sign-in"):
             button.disabled = busy
         self.query_one("#username", Input).disabled = busy
         self.query_one("#password", Input).disabled = busy
