@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import sys
 import threading
 import time
@@ -62,7 +63,22 @@ class StallSampler:
         self.procedure: str | None = None
         self.samples: dict[str, Counter[str]] = {}
         self._main = threading.main_thread().ident
+        self.collections: dict[str, tuple[float, int]] = {}
+        self._collecting_since = 0.0
+        gc.callbacks.append(self._collection)
         threading.Thread(target=self._run, name="stall-sampler", daemon=True).start()
+
+    def _collection(self, phase: str, info: dict[str, int]) -> None:
+        """Note the longest cycle collection of each procedure (it stops every thread)."""
+        if phase == "start":
+            self._collecting_since = time.perf_counter()
+            return
+        procedure = self.procedure
+        if procedure is None:
+            return
+        took = time.perf_counter() - self._collecting_since
+        if took > self.collections.get(procedure, (0.0, 0))[0]:
+            self.collections[procedure] = (took, info["generation"])
 
     def _run(self) -> None:
         while True:
@@ -255,7 +271,7 @@ async def one_round(s: Session, member_id: int) -> None:
 
 async def run(
     space: Scratch, rounds: int, members: int, why: bool
-) -> tuple[dict[str, list[float]], dict[str, Counter[str]]]:
+) -> tuple[dict[str, list[float]], dict[str, Counter[str]], dict[str, tuple[float, int]]]:
     from tui_portal.launch import make_app
     from tui_portal.services.clock import ManualClock
 
@@ -280,7 +296,12 @@ async def run(
         for _ in range(rounds):
             await one_round(session, member.id)
         session.ticker.stop()
-        return session.gaps, session.sampler.samples if session.sampler else {}
+        sampler = session.sampler
+        return (
+            session.gaps,
+            sampler.samples if sampler else {},
+            sampler.collections if sampler else {},
+        )
 
 
 def main() -> None:
@@ -298,7 +319,7 @@ def main() -> None:
         command += " --why"
     print_header("Responsiveness: the longest event-loop gap of a 5 ms ticker", command)
     with scratch() as space:
-        gaps, stalls = asyncio.run(run(space, args.rounds, args.members, args.why))
+        gaps, stalls, collections = asyncio.run(run(space, args.rounds, args.members, args.why))
     print(
         f"{args.rounds} rounds, {args.members:,} members, {SIZE[0]}x{SIZE[1]}, real argon2id "
         "parameters; each figure is the longest gap of any round (median of the rounds)"
@@ -324,6 +345,11 @@ def main() -> None:
             print(f"{name}: {total} samples")
             for where, count in counter.most_common(4):
                 print(f"  {count / total:4.0%}  {where}")
+        print()
+        print("The longest cycle collection during each procedure (it stops every thread):")
+        print()
+        for name, (took, generation) in collections.items():
+            print(f"  {name}: {ms(took)} (generation {generation})")
         print()
 
 

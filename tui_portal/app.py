@@ -27,6 +27,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from tui_portal.errors import PortalError, SessionEnded, message_for
+from tui_portal.screens.idle_collection import IdleCollector
 from tui_portal.screens.service_calls import call_service
 from tui_portal.screens.session_state import PortalSession
 from tui_portal.services.clock import Clock, system_clock
@@ -107,6 +108,7 @@ class PortalApp(App[None]):
         self._revision = 0
         self._sign_in_deadline = sign_in_deadline
         self._deadline_timer: Timer | None = None
+        self._collector = IdleCollector(self)
 
     # -- the database, opened after the first frame -----------------------------------
 
@@ -116,6 +118,7 @@ class PortalApp(App[None]):
         self.push_screen(SignInScreen())
         self.set_interval(IDLE_CHECK_SECONDS, self.sign_out_if_idle)
         self.set_interval(self._heartbeat_seconds, self.heartbeat)
+        self._collector.start()
         self._arm_sign_in_deadline()
         self.call_after_refresh(self._start_opening)
 
@@ -139,12 +142,6 @@ class PortalApp(App[None]):
                 self.call_from_thread(self.show_error, unavailable)
             return
         self._portal.set_result(portal)
-        # Everything loaded by now (Textual, SQLAlchemy, the schema) lives as long as the
-        # app. Collected once and then moved out of the cycle collector's sight, it is not
-        # walked again by every full collection, each of which stops the event loop.
-        if self.is_running:
-            gc.collect()
-            gc.freeze()
 
     def wait_for_portal(self) -> Portal:
         """The opened portal; blocks a worker thread until the database is ready."""
@@ -153,6 +150,7 @@ class PortalApp(App[None]):
     def on_unmount(self) -> None:
         if self._portal.done() and self._portal.exception() is None:
             self._portal.result().close()
+        self._collector.stop()
         gc.unfreeze()  # what the app held can be collected again once it has gone
 
     # -- the sign-in deadline of served sessions --------------------------------------
@@ -180,6 +178,7 @@ class PortalApp(App[None]):
         if isinstance(event, (events.Key, events.MouseDown, events.Paste)):
             self._last_activity = self._clock()
             self._active_since_beat = True
+            self._collector.input_arrived()
         await super().on_event(event)
 
     def signed_in(self, signed: SignedIn, organisations: Sequence[Organisation]) -> None:
