@@ -71,7 +71,6 @@ class PortalApp(App[None]):
     """The developer portal: sign in, manage MFA, and manage an organisation's users."""
 
     TITLE = "Developer Portal"
-    CSS_PATH = "app.tcss"
     COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {_literal_commands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
