@@ -144,9 +144,9 @@ Before MFA is disabled, or a device replaced, type **your own** password and pre
             self.dismiss(None)
 
     def _set_busy(self, busy: bool) -> None:
+        # Only a flag: disabling the fields would restyle the form twice per attempt, on
+        # the event loop, while the check's thread runs; a second Enter is ignored instead.
         self._busy = busy
-        self.query_one("#confirm-password", Input).disabled = busy
-        self.query_one("#confirm", Button).disabled = busy
 
     def _say(self, message: str, tone: Tone = "error") -> None:
         self.query_one(StatusLine).say(message, tone)

@@ -170,9 +170,9 @@ new code.
         self.dismiss(None)
 
     def _set_busy(self, busy: bool) -> None:
+        # Only a flag: disabling the fields would restyle the form twice per attempt, on
+        # the event loop, while the check's thread runs; a second Enter is ignored instead.
         self._busy = busy
-        self.query_one("#authenticator-code", Input).disabled = busy
-        self.query_one("#submit", Button).disabled = busy
 
     def _say(self, message: str, tone: Tone = "error") -> None:
         self.query_one(StatusLine).say(message, tone)

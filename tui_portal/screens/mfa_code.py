@@ -101,9 +101,9 @@ manager to disable MFA for you; then sign in with your password and enrol again.
         self._say(str(error))
 
     def _set_busy(self, busy: bool) -> None:
+        # Only a flag: disabling the fields would restyle the form twice per attempt, on
+        # the event loop, while the check's thread runs; a second Enter is ignored instead.
         self._busy = busy
-        self.query_one("#code", Input).disabled = busy
-        self.query_one("#verify", Button).disabled = busy
 
     def _say(self, message: str, tone: Tone = "error") -> None:
         self.query_one(StatusLine).say(message, tone)

@@ -184,11 +184,9 @@ to disable MFA for you; then sign in with your password alone and enrol again.
         self._say(str(error))
 
     def _set_busy(self, busy: bool) -> None:
+        # Only a flag: disabling the fields would restyle the form twice per attempt, on
+        # the event loop, while the check's thread runs; a second Enter is ignored instead.
         self._busy = busy
-        for button in self.query("#sign-in"):
-            button.disabled = busy
-        self.query_one("#username", Input).disabled = busy
-        self.query_one("#password", Input).disabled = busy
 
     def _say(self, message: str, tone: Tone = "error") -> None:
         self.query_one(StatusLine).say(message, tone)
