@@ -24,10 +24,17 @@ from tui_portal.screens.styles import beside
 from tui_portal.screens.validators import INVALID_CODE, TotpCode, typed_code
 from tui_portal.security.totp import group_secret
 from tui_portal.services.results import Enrolment, MfaEnabled
-from tui_portal.widgets.qr import QrCode
+from tui_portal.widgets.qr import QrCode, QrRenderings, qr_renderings
 from tui_portal.widgets.status_line import StatusLine, Tone
 
 ENABLED = "MFA is now enabled"
+EnrolmentShown = tuple[Enrolment, QrRenderings]
+"""A pending enrolment with its QR code already drawn (off the event loop)."""
+
+
+def with_qr_code(enrolment: Enrolment) -> EnrolmentShown:
+    """``enrolment`` and its QR code, drawn in the caller's thread."""
+    return enrolment, qr_renderings(enrolment.uri)
 
 
 class EnableMfaScreen(SignedInScreen):
@@ -55,9 +62,10 @@ If the portal says your device clock looks fast or slow, fix the phone's time an
 new code.
 """
 
-    def __init__(self, enrolment: Enrolment) -> None:
+    def __init__(self, enrolment: Enrolment, renderings: QrRenderings | None = None) -> None:
         super().__init__()
         self._enrolment: Enrolment | None = enrolment
+        self._renderings = renderings
         self._heading = "Replace device" if enrolment.replaces_existing else "Enable MFA"
         self._busy = False
         self._copied = False
@@ -67,7 +75,7 @@ new code.
         assert enrolment is not None
         yield self.top_bar()
         with Horizontal(id="enrol-body"):
-            yield QrCode(enrolment.uri, id="qr")
+            yield QrCode(enrolment.uri, id="qr", renderings=self._renderings)
             with Vertical(id="enrol-side"):
                 yield Label(self._heading, id="enrol-title")
                 yield Static(
@@ -133,7 +141,7 @@ new code.
 
     def _forget_secret(self) -> None:
         """Take the QR code and the key off the screen, and out of the clipboard."""
-        self._enrolment = None
+        self._enrolment = self._renderings = None
         self.query_one("#qr", QrCode).remove()
         self.query_one("#secret-key", Static).update("")
         for step in self.query(".step").results(Static):

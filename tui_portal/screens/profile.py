@@ -18,11 +18,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Label, Static
 
 from tui_portal.screens.confirm_password import ConfirmPasswordModal
+from tui_portal.screens.enable_mfa import EnableMfaScreen, EnrolmentShown, with_qr_code
 from tui_portal.screens.service_calls import call_service, portal_app
 from tui_portal.screens.session_state import PortalSession
 from tui_portal.screens.signed_in import SignedInScreen
 from tui_portal.screens.styles import beside
-from tui_portal.services.results import Account, Enrolment
+from tui_portal.services.results import Account
 
 
 class ProfileScreen(SignedInScreen):
@@ -120,7 +121,11 @@ new phone avoids this step.
         if session is None or session.account.mfa_enabled:
             return
         caller = session.caller
-        call_service(self, lambda portal: portal.mfa.start_enrolment(caller), self._show_enrolment)
+        call_service(
+            self,
+            lambda portal: with_qr_code(portal.mfa.start_enrolment(caller)),
+            self._show_enrolment,
+        )
 
     @on(Button.Pressed, "#replace-device")
     def action_replace_device(self) -> None:
@@ -129,10 +134,12 @@ new phone avoids this step.
         if session is None or not session.account.mfa_enabled:
             return
         caller = session.caller
-        modal: ConfirmPasswordModal[Enrolment] = ConfirmPasswordModal(
+        modal: ConfirmPasswordModal[EnrolmentShown] = ConfirmPasswordModal(
             "Replace your authenticator device. The old device keeps working until the "
             "new one is confirmed.",
-            lambda portal, password: portal.mfa.start_enrolment(caller, password=password),
+            lambda portal, password: with_qr_code(
+                portal.mfa.start_enrolment(caller, password=password)
+            ),
         )
         self.app.push_screen(modal, self._replacement_started)
 
@@ -153,14 +160,13 @@ new phone avoids this step.
         """Open Manage Access › Users."""
         portal_app(self).open_users()
 
-    def _show_enrolment(self, enrolment: Enrolment) -> None:
-        from tui_portal.screens.enable_mfa import EnableMfaScreen
+    def _show_enrolment(self, shown: EnrolmentShown) -> None:
+        enrolment, renderings = shown
+        self.app.push_screen(EnableMfaScreen(enrolment, renderings))
 
-        self.app.push_screen(EnableMfaScreen(enrolment))
-
-    def _replacement_started(self, enrolment: Enrolment | None) -> None:
-        if enrolment is not None:
-            self._show_enrolment(enrolment)
+    def _replacement_started(self, shown: EnrolmentShown | None) -> None:
+        if shown is not None:
+            self._show_enrolment(shown)
 
     def _disabled(self, account: Account | None) -> None:
         if account is not None:
