@@ -1,7 +1,7 @@
 """The layers' contract holds: arrows point down, from the command line to the errors.
 
-``lint-imports`` reads the contract from pyproject.toml: ``cli`` above ``launch`` and the
-servers, then ``app``, ``screens``, ``widgets``, ``services``, ``security`` and ``data``,
+``lint-imports`` reads the contract from pyproject.toml: ``cli`` and the servers above
+``launch``, then ``app``, ``screens``, ``widgets``, ``services``, ``security`` and ``data``,
 ``config``, ``errors``. A widget that imported a screen, or the app that imported the command
 line, would break it.
 """
