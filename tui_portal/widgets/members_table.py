@@ -1,11 +1,14 @@
 """The Users table: an organisation's members, drawn line by line from a window of rows.
 
 The table is as tall as the whole filtered list (its scrollbar shows where the view is
-among all members) but holds one window of rows, a :class:`MemberPage`, and draws only
-the lines in view (Textual's line API: ``render_line`` per visible line). When the view
-comes near the edge of the window, or leaves it, the table asks its screen for the window
-it needs; until that arrives, rows it does not have are drawn as "Loading…", never as
-other members. Column widths come from one pure rule (:mod:`.member_columns`).
+among all members) but draws from one window of rows, a :class:`MemberPage`, and draws
+only the lines in view (Textual's line API: ``render_line`` per visible line). When the
+view comes near the edge of the window, or leaves it, the table asks its screen for the
+window it needs; until that arrives, rows it does not have are drawn as "Loading…", never
+as other members. Besides the window it draws from, it keeps two more of the same query:
+the last members (asked for as soon as the list's size is known, so ctrl+end needs no
+query) and the window the view last left. Column widths come from one pure rule
+(:mod:`.member_columns`).
 
 How a screen uses it::
 
