@@ -374,9 +374,11 @@ class PtySession:
         width, height = size
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
 
-        def take_terminal() -> None:
+        def take_terminal() -> None:  # in the child: the pty is its controlling terminal
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
+        self.started = time.perf_counter()
+        """When the program was started."""
         self._child = subprocess.Popen(
             argv,
             stdin=slave,
@@ -421,9 +423,14 @@ class PtySession:
             if left <= 0:
                 raise RuntimeError(f"{marker!r} was not drawn in {timeout:.0f} s")
             if select.select([self._master], [], [], left)[0]:
-                chunk = os.read(self._master, 65536)
+                try:
+                    chunk = os.read(self._master, 65536)
+                except OSError:  # the program closed its terminal
+                    chunk = b""
                 if not chunk:
-                    raise RuntimeError("the program closed its terminal")
+                    raise RuntimeError(
+                        f"it exited before drawing {marker!r}: {self._seen[-500:]!r}"
+                    )
                 self._seen = self._seen[-4096:] + chunk
         return time.perf_counter()
 
