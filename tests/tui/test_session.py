@@ -21,6 +21,15 @@ from tests.world import ACME, GLOBEX, OPERATOR, World
 from tui_portal.app import SIGN_IN_DEADLINE_EXIT, PortalApp
 
 
+def end_reason(world: World, session_id: str) -> str:
+    """Why the session ended, as its row in the database says ("" while it is live)."""
+    from tui_portal.data.models import SignInSession
+
+    with world.portal.db.read() as db:
+        row = db.get(SignInSession, session_id)
+        return row.end_reason if row is not None else ""
+
+
 async def beat(pilot: AppPilot, app: PortalApp) -> None:
     """One heartbeat, as the app's timer runs it every few seconds."""
     app.heartbeat()
@@ -40,21 +49,15 @@ async def test_a_late_account_answer_after_sign_out_does_not_sign_back_in(world:
 
 
 async def test_signing_out_ends_the_session_in_the_database(world: World) -> None:
-    from tui_portal.data.models import SignInSession
-
     app = world.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await signed_in_as(pilot, world, "mia")
         session_id = session_of(app).caller.session_id
         app.sign_out()
         await wait_for_screen(pilot, "SignInScreen")
-
-        def reason() -> str:
-            with world.portal.db.read() as db:
-                row = db.get(SignInSession, session_id)
-                return row.end_reason if row is not None else ""
-
-        await wait_until(pilot, lambda: reason() == "signed_out", "the session row to end")
+        await wait_until(
+            pilot, lambda: end_reason(world, session_id) == "signed_out", "the row to end"
+        )
 
 
 async def test_a_session_signed_out_elsewhere_returns_to_sign_in(world: World) -> None:
@@ -143,8 +146,6 @@ async def test_a_removed_membership_leaves_the_picker(world: World) -> None:
 
 
 async def test_an_idle_session_is_signed_out_with_reason_idle(world: World) -> None:
-    from tui_portal.data.models import SignInSession
-
     app = world.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await signed_in_as(pilot, world, "mia")
@@ -153,13 +154,7 @@ async def test_an_idle_session_is_signed_out_with_reason_idle(world: World) -> N
         app.sign_out_if_idle()
         await wait_for_screen(pilot, "SignInScreen")
         assert account_of(app) is None
-
-        def reason() -> str:
-            with world.portal.db.read() as db:
-                row = db.get(SignInSession, session_id)
-                return row.end_reason if row is not None else ""
-
-        await wait_until(pilot, lambda: reason() == "idle", "the session to end as idle")
+        await wait_until(pilot, lambda: end_reason(world, session_id) == "idle", "idle end")
 
 
 async def test_a_served_session_not_signed_in_in_time_ends_with_its_own_status(
