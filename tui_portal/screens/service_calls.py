@@ -46,7 +46,8 @@ def yield_to_the_event_loop() -> None:
     Argon2id runs four lanes; on a machine with fewer cores than that, the threads of a
     sign-in would otherwise take the event loop's turns, and keys and frames would wait
     for them. On Linux each thread has its own priority, and the lanes argon2 starts
-    inherit it. Elsewhere this does nothing.
+    inherit it. Thread workers run on a pool whose threads are reused, so a thread lowered
+    once stays lowered: every worker's thread should be. Elsewhere this does nothing.
     """
     if sys.platform != "linux":
         return
