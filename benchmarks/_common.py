@@ -359,3 +359,83 @@ async def until(condition: Callable[[], Any], timeout: float = 120.0) -> None:
         if time.perf_counter() > deadline:
             raise TimeoutError("the app did not get there in time")
         await asyncio.sleep(0.001)
+
+
+class PtySession:
+    """A program on a pseudo-terminal of its own, as a person's terminal runs it: keys are
+    written to it, and what it draws is read back as the bytes a terminal would receive."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], size: tuple[int, int]) -> None:
+        import fcntl
+        import struct
+        import termios
+
+        self._master, slave = os.openpty()
+        width, height = size
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
+
+        def take_terminal() -> None:  # in the child: the pty is its controlling terminal
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        self.started = time.perf_counter()
+        """When the program was started."""
+        self._child = subprocess.Popen(
+            argv,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+            preexec_fn=take_terminal,
+        )
+        os.close(slave)
+        self._seen = b""
+
+    def __enter__(self) -> PtySession:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._child.kill()
+        self._child.wait()
+        os.close(self._master)
+
+    def write(self, data: bytes) -> None:
+        """Type ``data`` (keys, or their escape sequences); forget what was drawn before."""
+        self._drain()
+        self._seen = b""
+        os.write(self._master, data)
+
+    def _drain(self) -> None:
+        import select
+
+        while select.select([self._master], [], [], 0)[0]:
+            if not os.read(self._master, 65536):
+                break
+
+    def wait_for(self, marker: bytes, timeout: float = 60.0) -> float:
+        """Read until ``marker`` has been drawn; the time it arrived."""
+        import select
+
+        deadline = time.perf_counter() + timeout
+        while marker not in self._seen:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                raise RuntimeError(f"{marker!r} was not drawn in {timeout:.0f} s")
+            if select.select([self._master], [], [], left)[0]:
+                try:
+                    chunk = os.read(self._master, 65536)
+                except OSError:  # the program closed its terminal
+                    chunk = b""
+                if not chunk:
+                    raise RuntimeError(
+                        f"it exited before drawing {marker!r}: {self._seen[-500:]!r}"
+                    )
+                self._seen = self._seen[-4096:] + chunk
+        return time.perf_counter()
+
+    def time_to(self, data: bytes, marker: bytes) -> float:
+        """Seconds from typing ``data`` until ``marker`` has been drawn."""
+        self.write(data)
+        start = time.perf_counter()
+        return self.wait_for(marker) - start

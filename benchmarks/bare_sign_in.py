@@ -25,7 +25,12 @@ def bare_form(self: SignInScreen) -> ComposeResult:
     yield Input(placeholder="username")
 
 
+def nothing_more(self: SignInScreen) -> None:
+    """The real form adds its button and footer after the first frame; this one does not."""
+
+
 SignInScreen.compose = bare_form  # type: ignore[method-assign]
+SignInScreen.on_mount = nothing_more  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     from tui_portal.cli import main

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import sys
 import threading
 import time
@@ -62,7 +63,22 @@ class StallSampler:
         self.procedure: str | None = None
         self.samples: dict[str, Counter[str]] = {}
         self._main = threading.main_thread().ident
+        self.collections: dict[str, tuple[float, int]] = {}
+        self._collecting_since = 0.0
+        gc.callbacks.append(self._collection)
         threading.Thread(target=self._run, name="stall-sampler", daemon=True).start()
+
+    def _collection(self, phase: str, info: dict[str, int]) -> None:
+        """Note the longest cycle collection of each procedure (it stops every thread)."""
+        if phase == "start":
+            self._collecting_since = time.perf_counter()
+            return
+        procedure = self.procedure
+        if procedure is None:
+            return
+        took = time.perf_counter() - self._collecting_since
+        if took > self.collections.get(procedure, (0.0, 0))[0]:
+            self.collections[procedure] = (took, info["generation"])
 
     def _run(self) -> None:
         while True:
@@ -152,7 +168,7 @@ async def one_round(s: Session, member_id: int) -> None:
     app = s.app
 
     def account_mfa() -> bool:
-        return bool(app.account is not None and app.account.mfa_enabled)
+        return bool(app.session is not None and app.session.account.mfa_enabled)
 
     async def sign_in_password() -> None:
         await s.type(ADMIN)
@@ -183,7 +199,7 @@ async def one_round(s: Session, member_id: int) -> None:
 
     await s.measure("enrol MFA (QR code, then a code)", enrol)
     app.sign_out()
-    await until(lambda: app.account is None and type(app.screen).__name__ == "SignInScreen")
+    await until(lambda: app.session is None and type(app.screen).__name__ == "SignInScreen")
     s.clock.advance(30)
 
     async def password_step() -> None:
@@ -212,7 +228,8 @@ async def one_round(s: Session, member_id: int) -> None:
         await s.press("u")
         await until(
             lambda: (
-                isinstance(app.screen, UsersScreen) and app.screen.query_one("#members").row_count
+                isinstance(app.screen, UsersScreen)
+                and app.screen.query_one("#members").loaded is not None
             )
         )
 
@@ -222,7 +239,7 @@ async def one_round(s: Session, member_id: int) -> None:
         await s.press("slash")
         await s.type("mfa.m")
         table = app.screen.query_one("#members")
-        await until(lambda: table.row_count == 1)
+        await until(lambda: table.total == 1 and table.loaded is not None)
 
     await s.measure("filter the members (5 keys)", filter_members)
 
@@ -234,7 +251,9 @@ async def one_round(s: Session, member_id: int) -> None:
         await s.press("enter")
         await until(
             lambda: (
-                isinstance(app.screen, UsersScreen) and str(table.get_cell_at((0, 4))) == "Disabled"
+                isinstance(app.screen, UsersScreen)
+                and table.highlighted is not None
+                and not table.highlighted.row.mfa_enabled
             )
         )
 
@@ -246,13 +265,13 @@ async def one_round(s: Session, member_id: int) -> None:
     await s.measure("idle (anchor: the machine's own jitter)", idle)
     await s.press("escape")
     app.sign_out()
-    await until(lambda: app.account is None and type(app.screen).__name__ == "SignInScreen")
+    await until(lambda: app.session is None and type(app.screen).__name__ == "SignInScreen")
     enrol_member(s.portal, MFA_MEMBER, MFA_MEMBER_PASSWORD, s.clock)
 
 
 async def run(
     space: Scratch, rounds: int, members: int, why: bool
-) -> tuple[dict[str, list[float]], dict[str, Counter[str]]]:
+) -> tuple[dict[str, list[float]], dict[str, Counter[str]], dict[str, tuple[float, int]]]:
     from tui_portal.launch import make_app
     from tui_portal.services.clock import ManualClock
 
@@ -277,7 +296,12 @@ async def run(
         for _ in range(rounds):
             await one_round(session, member.id)
         session.ticker.stop()
-        return session.gaps, session.sampler.samples if session.sampler else {}
+        sampler = session.sampler
+        return (
+            session.gaps,
+            sampler.samples if sampler else {},
+            sampler.collections if sampler else {},
+        )
 
 
 def main() -> None:
@@ -295,7 +319,7 @@ def main() -> None:
         command += " --why"
     print_header("Responsiveness: the longest event-loop gap of a 5 ms ticker", command)
     with scratch() as space:
-        gaps, stalls = asyncio.run(run(space, args.rounds, args.members, args.why))
+        gaps, stalls, collections = asyncio.run(run(space, args.rounds, args.members, args.why))
     print(
         f"{args.rounds} rounds, {args.members:,} members, {SIZE[0]}x{SIZE[1]}, real argon2id "
         "parameters; each figure is the longest gap of any round (median of the rounds)"
@@ -321,6 +345,11 @@ def main() -> None:
             print(f"{name}: {total} samples")
             for where, count in counter.most_common(4):
                 print(f"  {count / total:4.0%}  {where}")
+        print()
+        print("The longest cycle collection during each procedure (it stops every thread):")
+        print()
+        for name, (took, generation) in collections.items():
+            print(f"  {name}: {ms(took)} (generation {generation})")
         print()
 
 

@@ -14,17 +14,12 @@ costs and what everything else costs.
 from __future__ import annotations
 
 import argparse
-import fcntl
-import os
-import select
-import struct
 import subprocess
 import sys
-import termios
-import time
 
 from _common import (
     ROOT,
+    PtySession,
     Scratch,
     median,
     ms,
@@ -41,49 +36,13 @@ MARKER = b"Username"
 TIMEOUT = 30.0
 
 
-def _take_terminal() -> None:
-    """In the child: make the pseudo-terminal the controlling terminal, as a shell would."""
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-
 def time_to_marker(argv: list[str], env: dict[str, str]) -> float:
     """Seconds from launching ``argv`` on a new 80x24 pty until it writes the marker."""
-    master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-    start = time.perf_counter()
-    child = subprocess.Popen(
-        argv,
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        cwd=ROOT,
-        start_new_session=True,
-        preexec_fn=_take_terminal,
-    )
-    os.close(slave)
-    seen = b""
-    try:
-        while True:
-            left = TIMEOUT - (time.perf_counter() - start)
-            if left <= 0:
-                raise RuntimeError(f"{argv[1:]} did not draw {MARKER!r} in {TIMEOUT:.0f} s")
-            ready, _, _ = select.select([master], [], [], left)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # the child closed the terminal
-                chunk = b""
-            if not chunk:
-                raise RuntimeError(f"{argv[1:]} exited before drawing: {seen[-500:]!r}")
-            seen = seen[-len(MARKER) :] + chunk
-            if MARKER in seen:
-                return time.perf_counter() - start
-    finally:
-        child.kill()
-        child.wait()
-        os.close(master)
+    with PtySession(argv, env, (80, 24)) as terminal:
+        try:
+            return terminal.wait_for(MARKER, TIMEOUT) - terminal.started
+        except RuntimeError as error:
+            raise RuntimeError(f"{argv[1:]}: {error}") from None
 
 
 def main() -> None:

@@ -1,54 +1,85 @@
 """PortalApp: the terminal portal's session state, navigation and command palette.
 
-The app draws the sign-in screen first and opens the database in a background thread right
-after, so it appears at once; every later service call waits for that thread's result.
+The app draws the sign-in screen first and opens the database in a thread worker right
+after, so it appears at once; every later service call waits for that worker's result.
+
+The signed-in session is one reactive value, :attr:`PortalApp.session` (a
+:class:`~tui_portal.screens.session_state.PortalSession`). Screens watch it, on top or under
+a modal, and redraw from it. A heartbeat reads the session's row every few seconds: a
+session ended elsewhere returns to the sign-in screen, and a change to the account (roles,
+memberships, MFA) reloads it and the organisation picker.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gc
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from functools import partial
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
 
-from tui_portal.errors import PortalError, message_for
+from tui_portal.errors import PortalError, SessionEnded, message_for
+from tui_portal.screens.idle_collection import IdleCollector
+from tui_portal.screens.service_calls import call_service
+from tui_portal.screens.session_state import PortalSession
 from tui_portal.services.clock import Clock, system_clock
 
 if TYPE_CHECKING:
+    from textual.command import Provider
+
     from tui_portal.screens.profile import ProfileScreen
+    from tui_portal.screens.service_calls import Failed
     from tui_portal.services.portal import Portal
-    from tui_portal.services.results import Account, Caller, Organisation, SignedIn
+    from tui_portal.services.results import (
+        Account,
+        Caller,
+        Organisation,
+        SessionEndReason,
+        SessionStatus,
+        SignedIn,
+    )
 
 PortalOpener = Callable[[], "Portal"]
 IDLE_TIMEOUT = timedelta(minutes=15)
 IDLE_CHECK_SECONDS = 10.0
+HEARTBEAT_SECONDS = 3.0
 SIGN_IN_DEADLINE_EXIT = 3
 NOT_SIGNED_IN_IN_TIME = "Not signed in in time; the connection is closed."
+SIGNED_OUT = "You have been signed out"
+NO_SCREENSHOTS = "Screenshots are not taken while someone is signed in."
 
 
 class PortalUnavailable(PortalError):
     """The database or secrets key could not be opened; the message says why."""
 
 
+def _literal_commands() -> type[Provider]:
+    from tui_portal.screens.commands import LiteralCommands
+
+    return LiteralCommands
+
+
 class PortalApp(App[None]):
     """The developer portal: sign in, manage MFA, and manage an organisation's users."""
 
     TITLE = "Developer Portal"
-    CSS_PATH = "app.tcss"
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {_literal_commands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
         Binding("f1", "help", "Help", id="help"),
         Binding("question_mark", "help", "Help", show=False),
     ]
+
+    session: var[PortalSession | None] = var(None, init=False)
+    """The signed-in session, or None; screens watch it."""
 
     def __init__(
         self,
@@ -57,24 +88,26 @@ class PortalApp(App[None]):
         demo_accounts: Iterable[tuple[str, str, str]] = (),
         clock: Clock = system_clock,
         idle_timeout: timedelta = IDLE_TIMEOUT,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
         source: str = "local",
         sign_in_deadline: timedelta | None = None,
     ) -> None:
         super().__init__()
         self.source = source
-        self._sign_in_deadline = sign_in_deadline
-        self._deadline_timer: Timer | None = None
+        self.demo_accounts = tuple(demo_accounts)
+        self.open_error: str | None = None
         self._open_portal = open_portal
+        self._portal: Future[Portal] = Future()
         self._clock = clock
         self._idle_timeout = idle_timeout
+        self._heartbeat_seconds = heartbeat_seconds
         self._last_activity = clock()
-        self._portal: Future[Portal] = Future()
-        self.demo_accounts = tuple(demo_accounts)
-        self.account: Account | None = None
-        self.caller: Caller | None = None
-        self.org_id: int | None = None
-        self.organisations: tuple[Organisation, ...] = ()
-        self.open_error: str | None = None
+        self._active_since_beat = False
+        self._beating = False
+        self._revision = 0
+        self._sign_in_deadline = sign_in_deadline
+        self._deadline_timer: Timer | None = None
+        self._collector = IdleCollector(self)
 
     # -- the database, opened after the first frame -----------------------------------
 
@@ -83,49 +116,31 @@ class PortalApp(App[None]):
 
         self.push_screen(SignInScreen())
         self.set_interval(IDLE_CHECK_SECONDS, self.sign_out_if_idle)
+        self.set_interval(self._heartbeat_seconds, self.heartbeat)
+        self._collector.start()
         self._arm_sign_in_deadline()
         self.call_after_refresh(self._start_opening)
 
-    def _arm_sign_in_deadline(self) -> None:
-        """A served session that nobody signs in to within the deadline is closed."""
-        if self._deadline_timer is not None:
-            self._deadline_timer.stop()
-            self._deadline_timer = None
-        if self._sign_in_deadline is not None:
-            self._deadline_timer = self.set_timer(
-                self._sign_in_deadline.total_seconds(), self._sign_in_deadline_passed
-            )
-
-    def _sign_in_deadline_passed(self) -> None:
-        if self.account is None:
-            self.exit(return_code=SIGN_IN_DEADLINE_EXIT, message=NOT_SIGNED_IN_IN_TIME)
-
     def _start_opening(self) -> None:
-        threading.Thread(target=self._open_in_background, name="open-portal", daemon=True).start()
+        self.run_worker(
+            self._open_in_background, name="open-portal", thread=True, exit_on_error=False
+        )
+        from tui_portal.screens.warm_up import warm_up
+
+        warm_up(self)
 
     def _open_in_background(self) -> None:
         try:
             portal = self._open_portal()
         except Exception as error:
             # The operator reads the reason when the app exits; the screen says it plainly.
-            self.open_error = (
-                message_for(error)
-                if isinstance(error, PortalError)
-                else f"cannot open the portal ({error.__class__.__name__})"
-            )
+            self.open_error = message_for(error)
             unavailable = PortalUnavailable(message_for(error, audience="person"))
             self._portal.set_exception(unavailable)
-            with contextlib.suppress(RuntimeError):  # the app may have stopped already
+            if self.is_running:
                 self.call_from_thread(self.show_error, unavailable)
-        else:
-            self._portal.set_result(portal)
-        # Everything loaded by now (Textual, SQLAlchemy, the schema) lives as long as the
-        # app. Collected once and then moved out of the cycle collector's sight, it is not
-        # walked again by every full collection, each of which stops the event loop (for
-        # about 0.25 s on a 2-core machine before, 0.1 s after).
-        if self.is_running:
-            gc.collect()
-            gc.freeze()
+            return
+        self._portal.set_result(portal)
 
     def wait_for_portal(self) -> Portal:
         """The opened portal; blocks a worker thread until the database is ready."""
@@ -134,66 +149,160 @@ class PortalApp(App[None]):
     def on_unmount(self) -> None:
         if self._portal.done() and self._portal.exception() is None:
             self._portal.result().close()
+        self._collector.stop()
         gc.unfreeze()  # what the app held can be collected again once it has gone
 
-    # -- session ----------------------------------------------------------------------
+    # -- the sign-in deadline of served sessions --------------------------------------
+
+    def _arm_sign_in_deadline(self) -> None:
+        """A served session that nobody signs in to within the deadline is closed."""
+        self._stop_sign_in_deadline()
+        if self._sign_in_deadline is not None:
+            self._deadline_timer = self.set_timer(
+                self._sign_in_deadline.total_seconds(), self._sign_in_deadline_passed
+            )
+
+    def _stop_sign_in_deadline(self) -> None:
+        if self._deadline_timer is not None:
+            self._deadline_timer.stop()
+            self._deadline_timer = None
+
+    def _sign_in_deadline_passed(self) -> None:
+        if self.session is None:
+            self.exit(return_code=SIGN_IN_DEADLINE_EXIT, message=NOT_SIGNED_IN_IN_TIME)
+
+    # -- the session ------------------------------------------------------------------
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown, events.Paste)):
             self._last_activity = self._clock()
+            self._active_since_beat = True
+            self._collector.input_arrived()
         await super().on_event(event)
+
+    def signed_in(self, signed: SignedIn, organisations: Sequence[Organisation]) -> None:
+        """Start the session that a completed sign-in opened, and show its first screen."""
+        self._stop_sign_in_deadline()
+        self._revision = signed.account.revision
+        self._last_activity = self._clock()
+        self._active_since_beat = False
+        self.session = PortalSession.start(signed, organisations)
+        self._reset_to(self._home_screen())
+
+    def _home_screen(self) -> Screen[None]:
+        """The first screen after sign-in: the profile. (A session that must enrol MFA
+        first, ``session.must_enrol``, would start on its Enable MFA screen instead.)"""
+        from tui_portal.screens.profile import ProfileScreen
+
+        return ProfileScreen()
+
+    def account_changed(self, account: Account) -> None:
+        """Show ``account`` as it is after a change made in this session.
+
+        An answer that arrives after the session ended (or changed hands) is dropped, so
+        it cannot sign the person back in.
+        """
+        session = self.session
+        if session is not None and session.account.id == account.id:
+            self.session = session.reloaded(account, session.organisations)
+
+    def select_organisation(self, org_id: int) -> None:
+        """Choose ``org_id`` (one of the picker's) for the screens that show one."""
+        if self.session is not None:
+            self.session = self.session.choosing(org_id)
+
+    def sign_out(self, *, reason: SessionEndReason = "signed_out", message: str = "") -> None:
+        """End the session here and in the database, and return to the sign-in screen."""
+        session = self.session
+        if session is not None:
+            caller = session.caller
+            call_service(
+                self,
+                lambda portal: portal.sessions.sign_out(caller, reason=reason),
+                _ignore,
+                _ignore,
+            )
+        self._signed_out(message)
+
+    def session_ended(self) -> None:
+        """The session was ended elsewhere (or expired): back to the sign-in screen."""
+        if self.session is not None:
+            self._signed_out(SIGNED_OUT)
+
+    def _signed_out(self, message: str) -> None:
+        from tui_portal.screens.sign_in import SignInScreen
+
+        if self.clipboard:
+            self.copy_to_clipboard("")  # an empty OSC 52: nothing copied here outlives it
+        self.session = None
+        self._arm_sign_in_deadline()
+        self._reset_to(SignInScreen(message=message))
 
     def sign_out_if_idle(self) -> None:
         """End a session left alone for too long, as an unlocked terminal is an open door."""
-        if self.account is None:
+        if self.session is None:
             return
         if self._clock() - self._last_activity >= self._idle_timeout:
             minutes = int(self._idle_timeout.total_seconds() // 60)
-            self.sign_out()
-            self.notify(f"Signed out after {minutes} minutes without activity.", timeout=30)
+            self.sign_out(
+                reason="idle", message=f"Signed out after {minutes} minutes without activity."
+            )
 
-    def signed_in(self, signed: SignedIn, organisations: Iterable[Organisation]) -> None:
-        """Start a session for the account signed in and show the profile."""
-        from tui_portal.screens.profile import ProfileScreen
+    def heartbeat(self) -> None:
+        """Read the session's row: has it ended elsewhere, or has the account changed?"""
+        session = self.session
+        if session is None or self._beating:
+            return
+        self._beating = True
+        caller, active = session.caller, self._active_since_beat
+        self._active_since_beat = False
+        call_service(
+            self,
+            lambda portal: portal.sessions.heartbeat(caller, active=active),
+            partial(self._beaten, caller),
+            self._beat_failed,
+            group="heartbeat",
+        )
 
-        account = signed.account
-        self.account = account
-        self.caller = signed.caller
-        if self._deadline_timer is not None:
-            self._deadline_timer.stop()
-            self._deadline_timer = None
-        self.organisations = tuple(organisations)
-        own = [o.org_id for o in account.organisations]
-        self.org_id = own[0] if own else (self.organisations[0].id if self.organisations else None)
-        self._reset_to(ProfileScreen())
+    def _beat_failed(self, _error: PortalError) -> None:
+        self._beating = False  # the database may be back at the next beat
 
-    def refresh_account(self, account: Account) -> None:
-        """Keep the session's copy of the account current after a change.
+    def _beaten(self, caller: Caller, status: SessionStatus) -> None:
+        self._beating = False
+        session = self.session
+        if session is None or session.caller != caller:
+            return
+        if not status.live:
+            self.session_ended()
+        elif status.revision != self._revision:
+            self._revision = status.revision
+            call_service(
+                self,
+                lambda portal: (
+                    portal.members.account(caller),
+                    () if session.must_enrol else portal.members.picker_organisations(caller),
+                ),
+                partial(self._reloaded, caller),
+                group="heartbeat",
+            )
 
-        A reload that finishes after the session ended (or changed hands) is dropped, so it
-        cannot sign the person back in.
-        """
-        if self.account is not None and self.account.id == account.id:
-            self.account = account
+    def _reloaded(self, caller: Caller, reloaded: tuple[Account, Sequence[Organisation]]) -> None:
+        from tui_portal.screens.users import UsersScreen
 
-    def sign_out(self) -> None:
-        """End the session and return to the sign-in screen."""
-        from tui_portal.screens.sign_in import SignInScreen
+        session = self.session
+        if session is None or session.caller != caller:
+            return
+        account, organisations = reloaded
+        self.session = session.reloaded(account, organisations)
+        if not account.can_manage_users and any(
+            isinstance(screen, UsersScreen) for screen in self.screen_stack
+        ):
+            self.open_profile()
+            self.notify("You no longer manage any organisation's users.")
 
-        caller = self.caller
-        if caller is not None and self._portal.done() and self._portal.exception() is None:
-            portal = self._portal.result()
-            threading.Thread(
-                target=portal.sessions.sign_out, args=(caller,), name="sign-out", daemon=True
-            ).start()
-        self.account = None
-        self.caller = None
-        self.org_id = None
-        self.organisations = ()
-        self._arm_sign_in_deadline()
-        self._reset_to(SignInScreen())
+    # -- navigation -------------------------------------------------------------------
 
-    def _reset_to(self, screen: Screen[Any]) -> None:
+    def _reset_to(self, screen: Screen[None]) -> None:
         async def reset() -> None:
             while len(self.screen_stack) > 2:
                 await self.pop_screen()
@@ -201,71 +310,62 @@ class PortalApp(App[None]):
 
         self.call_later(reset)
 
-    def select_organisation(self, org_id: int) -> None:
-        """Make ``org_id`` the organisation the Users screen shows."""
-        if org_id != self.org_id and any(o.id == org_id for o in self.organisations):
-            self.org_id = org_id
-            from tui_portal.widgets.top_bar import OrganisationChanged
-
-            self.screen.post_message(OrganisationChanged(org_id))
-
-    # -- navigation -------------------------------------------------------------------
-
     def open_profile(self) -> None:
-        """Show the profile (the signed-in home screen)."""
-        from tui_portal.screens.profile import ProfileScreen
-
-        if self.account is None:
+        """Show the profile (the signed-in home screen), closing what is above it."""
+        if self.session is None:
             return
-        if not isinstance(self.screen, ProfileScreen):
-            while len(self.screen_stack) > 2 and not isinstance(self.screen, ProfileScreen):
-                self.pop_screen()
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
 
     def open_users(self) -> None:
-        """Show Manage Access › Users for the selected organisation."""
+        """Show Manage Access › Users for the chosen organisation."""
         from tui_portal.screens.users import UsersScreen
 
-        if self.account is None or not self.account.can_manage_users:
+        session = self.session
+        if session is None or not session.account.can_manage_users:
             self.notify("Only organisation admins and account managers can manage users.")
             return
-        if not isinstance(self.screen, UsersScreen):
+        if not any(isinstance(screen, UsersScreen) for screen in self.screen_stack):
+            self.open_profile()
             self.push_screen(UsersScreen())
-
-    def _profile(self) -> ProfileScreen | None:
-        from tui_portal.screens.profile import ProfileScreen
-
-        return next((s for s in self.screen_stack if isinstance(s, ProfileScreen)), None)
+        else:
+            while not isinstance(self.screen, UsersScreen):
+                self.pop_screen()
 
     def start_enable_mfa(self) -> None:
         """The Enable MFA procedure, from wherever it was asked for."""
-        self.open_profile()
-        profile = self._profile()
-        if profile is not None:
-            self.call_later(profile.action_enable_mfa)
+        self._on_profile(lambda profile: profile.action_enable_mfa())
 
     def start_disable_mfa(self) -> None:
         """The Disable MFA procedure (confirm password first), from wherever it was asked for."""
+        self._on_profile(lambda profile: profile.action_disable_mfa())
+
+    def _on_profile(self, action: Callable[[ProfileScreen], object]) -> None:
+        from tui_portal.screens.profile import ProfileScreen
+
         self.open_profile()
-        profile = self._profile()
+        profile = next((s for s in self.screen_stack if isinstance(s, ProfileScreen)), None)
         if profile is not None:
-            self.call_later(profile.action_disable_mfa)
+            self.call_later(action, profile)
 
     def action_help(self) -> None:
         """Show the steps of the current procedure."""
-        from tui_portal.screens.help import HelpScreen
+        from tui_portal.screens.help import HelpScreen, help_for
 
-        if isinstance(self.screen, HelpScreen):
-            return
-        text = getattr(self.screen, "HELP", None) or HelpScreen.GENERAL
-        self.push_screen(HelpScreen(text))
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(help_for(self.screen)))
 
     # -- command palette --------------------------------------------------------------
 
-    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        account = self.account
-        if account is None:
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        signed_in = self.session is not None
+        for command in super().get_system_commands(screen):
+            if not (signed_in and command.title == "Screenshot"):
+                yield command
+        session = self.session
+        if session is None:
             return
+        account = session.account
         yield SystemCommand("Profile", "Your account and MFA status", self.open_profile)
         if account.mfa_enabled:
             yield SystemCommand(
@@ -277,14 +377,26 @@ class PortalApp(App[None]):
             yield SystemCommand("Enable MFA", "Set up an authenticator app", self.start_enable_mfa)
         if account.can_manage_users:
             yield SystemCommand("Users", "Manage Access › Users", self.open_users)
-        if len(self.organisations) > 1:
-            for org in self.organisations:
+        if len(session.organisations) > 1:
+            for org in session.organisations:
                 yield SystemCommand(
                     f"Switch organisation: {org.name}",
                     "Show this organisation's users",
-                    lambda org_id=org.id: self.select_organisation(org_id),
+                    partial(self.select_organisation, org.id),
                 )
         yield SystemCommand("Sign out", "End this session", self.sign_out)
+
+    def deliver_screenshot(
+        self,
+        filename: str | None = None,
+        path: str | None = None,
+        time_format: str | None = None,
+    ) -> str | None:
+        """Screenshots only before sign-in: signed-in screens show keys and QR codes."""
+        if self.session is not None:
+            self.notify(NO_SCREENSHOTS, severity="warning")
+            return None
+        return super().deliver_screenshot(filename, path, time_format)
 
     # -- errors -----------------------------------------------------------------------
 
@@ -292,13 +404,27 @@ class PortalApp(App[None]):
         """Tell the person what went wrong."""
         self.notify(str(error), severity="error", timeout=8, markup=False)
 
-    def report_unexpected(
-        self, error: Exception, failed: Callable[[PortalError], Any] | None = None
-    ) -> None:
-        """An error no screen expects: say so without details (they may hold data)."""
-        self.log.error(f"service call failed: {error.__class__.__name__}")
-        wrapped = PortalError(message_for(error, audience="person"))
+    def service_failed(self, error: Exception, failed: Failed | None = None) -> None:
+        """The one place a service call's failure is turned into words.
+
+        An ended session signs out. Anything that is not a :class:`PortalError` is
+        unexpected: it is logged by kind only, as its details may hold data, and the person
+        reads a plain sentence. The screen's ``failed`` then shows the message where it
+        belongs (or a toast does).
+        """
+        if isinstance(error, SessionEnded):
+            self.session_ended()
+            return
+        if not isinstance(error, PortalError):
+            self.log.error(f"service call failed: {error.__class__.__name__}")
+        shown = PortalError(message_for(error, audience="person"))
+        if isinstance(error, PortalError) and str(error) == str(shown):
+            shown = error  # keep its kind, and what it carries (a clock hint)
         if failed is not None:
-            failed(wrapped)
+            failed(shown)
         else:
-            self.show_error(wrapped)
+            self.show_error(shown)
+
+
+def _ignore(_result: object) -> None:
+    """For calls whose answer changes nothing on screen."""

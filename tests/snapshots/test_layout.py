@@ -6,29 +6,38 @@ look at every changed SVG in the report before committing it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from textual.pilot import Pilot
 
-from tests.tui.flows import sign_in, signed_in_as, wait_for_screen, wait_until
+from tests.tui.flows import (
+    chosen_org_name,
+    portal,
+    session_of,
+    sign_in,
+    sign_out,
+    signed_in_as,
+    wait_for_screen,
+    wait_until,
+)
 from tests.world import ACME, World
-from tui_portal.screens.users import MembersTable
+from tui_portal.widgets.members_table import MembersTable
 
 SnapCompare = Callable[..., bool]
+Steps = Callable[[Pilot[None]], Awaitable[None]]
 
 
 class TestSignedOut:
     """The two screens before a session starts."""
 
     def test_sign_in(self, snap_compare: SnapCompare, world: World) -> None:
-        async def ready(pilot: Pilot[Any]) -> None:
+        async def ready(pilot: Pilot[None]) -> None:
             await wait_for_screen(pilot, "SignInScreen")
 
         assert snap_compare(world.app(), terminal_size=(80, 24), run_before=ready)
 
     def test_sign_in_demo_accounts(self, snap_compare: SnapCompare, world: World) -> None:
-        async def ready(pilot: Pilot[Any]) -> None:
+        async def ready(pilot: Pilot[None]) -> None:
             await wait_for_screen(pilot, "SignInScreen")
 
         app = world.app()
@@ -38,7 +47,7 @@ class TestSignedOut:
         assert snap_compare(app, terminal_size=(80, 24), run_before=ready)
 
     def test_mfa_code(self, snap_compare: SnapCompare, world: World) -> None:
-        async def ready(pilot: Pilot[Any]) -> None:
+        async def ready(pilot: Pilot[None]) -> None:
             await sign_in(pilot, "leo", World.PASSWORDS["leo"])
             await wait_for_screen(pilot, "MfaCodeScreen")
 
@@ -49,7 +58,7 @@ class TestProfileAndMfa:
     """The profile, the enrolment screen at 80x24, and the confirm-password modal."""
 
     def test_profile(self, snap_compare: SnapCompare, world: World) -> None:
-        async def ready(pilot: Pilot[Any]) -> None:
+        async def ready(pilot: Pilot[None]) -> None:
             await signed_in_as(pilot, world, "ada")
 
         assert snap_compare(world.app(), terminal_size=(80, 24), run_before=ready)
@@ -57,7 +66,7 @@ class TestProfileAndMfa:
     def test_enable_mfa_80x24(
         self, snap_compare: SnapCompare, world: World, fixed_secret: Callable[[], str]
     ) -> None:
-        async def ready(pilot: Pilot[Any]) -> None:
+        async def ready(pilot: Pilot[None]) -> None:
             await signed_in_as(pilot, world, "mia")
             await pilot.press("e")
             await wait_for_screen(pilot, "EnableMfaScreen")
@@ -65,7 +74,7 @@ class TestProfileAndMfa:
         assert snap_compare(world.app(), terminal_size=(80, 24), run_before=ready)
 
     def test_confirm_password(self, snap_compare: SnapCompare, world: World) -> None:
-        async def ready(pilot: Pilot[Any]) -> None:
+        async def ready(pilot: Pilot[None]) -> None:
             await signed_in_as(pilot, world, "leo")
             await pilot.press("d")
             await wait_for_screen(pilot, "ConfirmPasswordModal")
@@ -73,19 +82,56 @@ class TestProfileAndMfa:
         assert snap_compare(world.app(), terminal_size=(80, 24), run_before=ready)
 
 
+async def users_of_acme(pilot: Pilot[None], world: World) -> None:
+    """Ada on Users for Acme Cloud, its three members drawn."""
+    await signed_in_as(pilot, world, "ada")
+    app = portal(pilot)
+    app.select_organisation(next(o.id for o in session_of(app).organisations if o.name == ACME))
+    await wait_until(pilot, lambda: chosen_org_name(app) == ACME, "Acme")
+    await pilot.press("u")
+    await wait_for_screen(pilot, "UsersScreen")
+    table = app.screen.query_one(MembersTable)
+    await wait_until(pilot, lambda: table.loaded is not None, "the table")
+    await pilot.pause()
+
+
 class TestUsers:
-    """Manage Access › Users for an admin of two organisations."""
+    """Manage Access › Users for an admin of two organisations, wide and at 80 columns."""
 
     def test_users(self, snap_compare: SnapCompare, world: World) -> None:
-        async def ready(pilot: Pilot[Any]) -> None:
-            await signed_in_as(pilot, world, "ada")
-            app = pilot.app
-            picker_value = next(o.id for o in app.organisations if o.name == ACME)  # type: ignore[attr-defined]
-            app.select_organisation(picker_value)  # type: ignore[attr-defined]
-            await pilot.press("u")
-            await wait_for_screen(pilot, "UsersScreen")
-            await wait_until(
-                pilot, lambda: app.screen.query_one(MembersTable).row_count == 3, "the table"
-            )
+        async def ready(pilot: Pilot[None]) -> None:
+            await users_of_acme(pilot, world)
 
         assert snap_compare(world.app(), terminal_size=(100, 24), run_before=ready)
+
+    def test_users_80x24(self, snap_compare: SnapCompare, world: World) -> None:
+        async def ready(pilot: Pilot[None]) -> None:
+            await users_of_acme(pilot, world)
+
+        assert snap_compare(world.app(), terminal_size=(80, 24), run_before=ready)
+
+
+class TestScreensInSequence:
+    """Each screen looks the same after every other screen has been shown once: one
+    screen's stylesheet never reaches another."""
+
+    def test_sign_in_after_the_mfa_code_screen(
+        self, snap_compare: SnapCompare, world: World
+    ) -> None:
+        async def ready(pilot: Pilot[None]) -> None:
+            await signed_in_as(pilot, world, "leo")
+            await sign_out(pilot)
+
+        assert snap_compare(world.app(), terminal_size=(80, 24), run_before=ready)
+
+    def test_enable_mfa_after_the_mfa_code_screen(
+        self, snap_compare: SnapCompare, world: World, fixed_secret: Callable[[], str]
+    ) -> None:
+        async def ready(pilot: Pilot[None]) -> None:
+            await signed_in_as(pilot, world, "leo")
+            await sign_out(pilot)
+            await signed_in_as(pilot, world, "mia")
+            await pilot.press("e")
+            await wait_for_screen(pilot, "EnableMfaScreen")
+
+        assert snap_compare(world.app(), terminal_size=(80, 24), run_before=ready)

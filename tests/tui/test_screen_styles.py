@@ -1,19 +1,24 @@
-"""Every screen paints the whole terminal; the confirm-password modal dims what is beneath."""
+"""Every screen paints the whole terminal, the confirm-password modal dims what is beneath,
+and one screen's stylesheet never moves another screen's widgets."""
 
 from __future__ import annotations
 
-from textual.strip import Strip
+from textual.geometry import Region
+from textual.widgets import Label
 
-from tests.tui.flows import sign_in, signed_in_as, type_text, wait_for_screen
+from tests.tui.flows import (
+    AppPilot,
+    portal,
+    screen_text,
+    sign_in,
+    sign_out,
+    signed_in_as,
+    type_text,
+    wait_for_screen,
+)
 from tests.world import World
 from tui_portal.app import PortalApp
 from tui_portal.demo import DEMO_ACCOUNTS
-
-
-def screen_text(app: PortalApp) -> str:
-    """What the terminal shows now, as plain text."""
-    lines: list[Strip] = app.screen._compositor.render_strips()
-    return "\n".join(line.text for line in lines)
 
 
 def assert_opaque(app: PortalApp) -> None:
@@ -57,3 +62,36 @@ async def test_every_signed_in_screen_is_opaque_and_the_modal_dims(world: World)
         await pilot.press("u")
         await wait_for_screen(pilot, "UsersScreen")
         assert_opaque(app)
+
+
+def region_of(pilot: AppPilot, selector: str) -> Region:
+    return portal(pilot).screen.query_one(selector).region
+
+
+async def assert_sign_in_status_under_the_button(pilot: AppPilot) -> None:
+    await wait_for_screen(pilot, "SignInScreen")
+    assert region_of(pilot, "#message").y == region_of(pilot, "#sign-in").bottom
+
+
+async def assert_code_label_under_the_key(pilot: AppPilot) -> None:
+    await pilot.press("e")
+    await wait_for_screen(pilot, "EnableMfaScreen")
+    assert isinstance(portal(pilot).screen.query_one("#code-label"), Label)
+    assert region_of(pilot, "#code-label").y == region_of(pilot, "#secret-key").bottom
+    await pilot.press("escape")
+
+
+async def test_a_screen_shown_once_leaves_the_others_as_they_were(world: World) -> None:
+    """The MFA code screen's rules (#code-label, #message) stay on the MFA code screen,
+    before it was ever shown and after."""
+    app = world.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await assert_sign_in_status_under_the_button(pilot)
+        await signed_in_as(pilot, world, "mia")
+        await assert_code_label_under_the_key(pilot)
+        await sign_out(pilot)
+        await signed_in_as(pilot, world, "leo")  # the MFA code screen, shown once
+        await sign_out(pilot)
+        await assert_sign_in_status_under_the_button(pilot)
+        await signed_in_as(pilot, world, "mia")
+        await assert_code_label_under_the_key(pilot)

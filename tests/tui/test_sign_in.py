@@ -5,9 +5,11 @@ from __future__ import annotations
 from textual.widgets import Input
 
 from tests.tui.flows import (
+    account_of,
     enter_code,
     message,
     screen_name,
+    session_of,
     sign_in,
     signed_in_as,
     wait_for_screen,
@@ -33,7 +35,7 @@ async def test_fast_typing_after_enter_lands_in_password(world: World) -> None:
         await wait_for_screen(pilot, "SignInScreen")
         await pilot.press(*"mia", "enter", *World.PASSWORDS["mia"], "enter")
         await wait_for_screen(pilot, "ProfileScreen")
-        assert app.account is not None and app.account.username == "mia"
+        assert session_of(app).account.username == "mia"
 
 
 async def test_every_failure_says_the_same(world: World) -> None:
@@ -108,7 +110,7 @@ async def test_mfa_code_screen_accepts_a_code_once(world: World) -> None:
         code = world.code("leo")
         await enter_code(pilot, code)
         await wait_for_screen(pilot, "ProfileScreen")
-        assert app.account is not None and app.account.mfa_enabled
+        assert session_of(app).account.mfa_enabled
         await pilot.press("ctrl+p")
         await pilot.press("escape")
         app.sign_out()
@@ -139,7 +141,7 @@ async def test_escape_returns_to_sign_in(world: World) -> None:
         await wait_for_screen(pilot, "MfaCodeScreen")
         await pilot.press("escape")
         await wait_for_screen(pilot, "SignInScreen")
-        assert app.account is None
+        assert account_of(app) is None
 
 
 async def test_expired_pending_sign_in_is_refused(world: World) -> None:
@@ -185,9 +187,46 @@ async def test_an_idle_session_is_signed_out(world: World) -> None:
         world.clock.advance(14 * 60)
         app.sign_out_if_idle()
         await pilot.pause()
-        assert screen_name(app) == "ProfileScreen" and app.account is not None
+        assert screen_name(app) == "ProfileScreen" and account_of(app) is not None
         world.clock.advance(60)
         app.sign_out_if_idle()
         await wait_for_screen(pilot, "SignInScreen")
-        assert app.account is None
-        assert any("without activity" in str(n.message) for n in app._notifications)
+        assert account_of(app) is None
+        assert "Signed out after 15 minutes without activity." in message(app)
+
+
+async def test_a_locked_account_says_so_for_known_and_unknown_names(world: World) -> None:
+    from tui_portal.errors import Locked, PortalError, Throttled
+
+    for username in ("mia", "nobody.here"):
+        for _ in range(200):
+            try:
+                world.portal.sign_in.sign_in(
+                    username=username, password="wrong-password", source=f"local:{username}"
+                )
+            except Throttled as throttled:
+                world.clock.advance(throttled.retry_after)
+            except Locked:
+                break
+            except PortalError:
+                continue
+        else:
+            raise AssertionError(f"{username} was never locked")
+    app = world.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        for username, password in (("mia", World.PASSWORDS["mia"]), ("nobody.here", "x" * 9)):
+            await sign_in(pilot, username, password)
+            await wait_until(pilot, lambda: "Locked" in message(app), "the lock")
+            assert message(app) == "Locked: ask an administrator"
+            assert screen_name(app) == "SignInScreen"
+
+
+async def test_the_sign_in_button_signs_in(world: World) -> None:
+    app = world.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_screen(pilot, "SignInScreen")
+        await wait_until(pilot, lambda: bool(app.screen.query("#sign-in")), "the button")
+        app.screen.query_one("#username", Input).value = "mia"
+        app.screen.query_one("#password", Input).value = World.PASSWORDS["mia"]
+        await pilot.click("#sign-in")
+        await wait_for_screen(pilot, "ProfileScreen")

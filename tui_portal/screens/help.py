@@ -7,14 +7,10 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Markdown
 
-
-class HelpScreen(ModalScreen[None]):
-    """Shows a screen's ``HELP`` text; Escape, F1 or ``q`` closes it."""
-
-    GENERAL = """\
+GENERAL = """\
 # Developer Portal
 
 - **Sign in** with your username and password. If your account has MFA, enter the
@@ -23,6 +19,17 @@ class HelpScreen(ModalScreen[None]):
   enable or disable MFA, and, if you are an organisation admin, **Users**.
 - **ctrl+p** opens the command palette; **ctrl+q** quits.
 """
+
+
+def help_for(screen: Screen[object]) -> str:
+    """The help of ``screen`` (its ``HELP`` text), or the portal's general help."""
+    text = getattr(type(screen), "HELP", "")
+    return text if isinstance(text, str) and text else GENERAL
+
+
+class HelpScreen(ModalScreen[None]):
+    """Shows a screen's help text (the portal's own words); Escape, F1 or ``q`` closes it."""
+
     DEFAULT_CSS = """
     HelpScreen {
         align: center middle;

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -12,16 +12,21 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from tui_portal.errors import PortalError
-from tui_portal.screens.service_calls import ServiceCalls
+from tui_portal.screens.service_calls import call_service, portal_app
 from tui_portal.screens.sign_in import with_organisations
-from tui_portal.services.results import CodeRequired, Organisation, SignInStep
+from tui_portal.screens.styles import beside
+from tui_portal.screens.validators import INVALID_CODE, TotpCode, typed_code
+from tui_portal.services.results import CodeRequired, SignedIn
 from tui_portal.widgets.status_line import StatusLine, Tone
 
+if TYPE_CHECKING:
+    from tui_portal.services.results import Organisation, SignInStep
 
-class MfaCodeScreen(Screen[None], ServiceCalls):
+
+class MfaCodeScreen(Screen[None]):
     """One field for the code; Enter submits; Escape goes back to the sign-in screen."""
 
-    CSS_PATH = "mfa_code.tcss"
+    DEFAULT_CSS = beside(__file__, "mfa_code.tcss")
     AUTO_FOCUS = "#code"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back to sign-in", id="back"),
@@ -49,7 +54,13 @@ manager to disable MFA for you; then sign in with your password and enrol again.
             box.border_title = "MFA code"
             yield Label("MFA code", id="code-label")
             yield Static("Enter the 6-digit code from your authenticator app.", classes="hint")
-            yield Input(id="code", max_length=16, placeholder="123456")
+            yield Input(
+                id="code",
+                max_length=16,
+                placeholder="123456",
+                validators=[TotpCode()],
+                validate_on=["submitted"],
+            )
             yield Button("Verify", id="verify", variant="primary")
             yield StatusLine(id="message")
         yield Footer()
@@ -59,14 +70,17 @@ manager to disable MFA for you; then sign in with your password and enrol again.
     def _submit(self) -> None:
         if self._busy:
             return
-        code = self.query_one("#code", Input).value.replace(" ", "")
-        if not (len(code) == 6 and code.isascii() and code.isdigit()):
-            self._say("Invalid MFA code: codes are 6 digits")
+        field = self.query_one("#code", Input)
+        checked = field.validate(field.value)
+        if checked is not None and not checked.is_valid:
+            self._say(INVALID_CODE)
             return
+        code = typed_code(field.value)
         self._set_busy(True)
         self._say("Checking…", "info")
         token = self._pending.token
-        self.call_service(
+        call_service(
+            self,
             lambda portal: with_organisations(
                 portal, portal.sign_in.verify_code(token=token, code=code)
             ),
@@ -75,11 +89,9 @@ manager to disable MFA for you; then sign in with your password and enrol again.
         )
 
     def _verified(self, outcome: tuple[SignInStep, list[Organisation]]) -> None:
-        from tui_portal.services.results import SignedIn
-
         step, organisations = outcome
-        assert isinstance(step, SignedIn)
-        self.portal_app.signed_in(step, organisations)
+        if isinstance(step, SignedIn):
+            portal_app(self).signed_in(step, organisations)
 
     def _failed(self, error: PortalError) -> None:
         self._set_busy(False)
@@ -89,9 +101,9 @@ manager to disable MFA for you; then sign in with your password and enrol again.
         self._say(str(error))
 
     def _set_busy(self, busy: bool) -> None:
+        # Only a flag: disabling the fields would restyle the form twice per attempt, on
+        # the event loop, while the check's thread runs; a second Enter is ignored instead.
         self._busy = busy
-        self.query_one("#code", Input).disabled = busy
-        self.query_one("#verify", Button).disabled = busy
 
     def _say(self, message: str, tone: Tone = "error") -> None:
         self.query_one(StatusLine).say(message, tone)
@@ -99,5 +111,9 @@ manager to disable MFA for you; then sign in with your password and enrol again.
     def action_back(self) -> None:
         """Give up this sign-in and return to the sign-in screen."""
         token = self._pending.token
-        self.call_service(lambda portal: portal.sign_in.cancel(token=token), lambda _: None)
+        call_service(portal_app(self), lambda portal: portal.sign_in.cancel(token=token), _ignore)
         self.dismiss(None)
+
+
+def _ignore(_result: object) -> None:
+    """Cancelling a pending sign-in has nothing to show."""

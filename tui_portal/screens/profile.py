@@ -1,27 +1,35 @@
-"""The Profile screen: who you are, your organisations, and your MFA status and actions."""
+"""The Profile screen: who you are, your organisations, and your MFA status and actions.
+
+It shows the session's account and follows it: when MFA is enabled or disabled here, or
+the account changes elsewhere (a role, a membership), the screen redraws from the session.
+Further sections (recovery codes, password, sessions, activity) go below the MFA actions,
+each a widget that draws itself from the account.
+"""
 
 from __future__ import annotations
 
-from functools import partial
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Label, Static
 
-from tui_portal.screens.service_calls import ServiceCalls
-from tui_portal.services.results import Account, Caller, Enrolment
-from tui_portal.widgets.top_bar import OrganisationChanged, TopBar
+from tui_portal.screens.confirm_password import ConfirmPasswordModal
+from tui_portal.screens.enable_mfa import EnableMfaScreen, EnrolmentShown, with_qr_code
+from tui_portal.screens.service_calls import call_service, portal_app
+from tui_portal.screens.session_state import PortalSession
+from tui_portal.screens.signed_in import SignedInScreen
+from tui_portal.screens.styles import beside
+from tui_portal.services.results import Account
 
 
-class ProfileScreen(Screen[None], ServiceCalls):
-    """Username, display name, email, organisations and roles, and the MFA button."""
+class ProfileScreen(SignedInScreen):
+    """Username, display name, email, organisations and roles, and the MFA buttons."""
 
-    CSS_PATH = "profile.tcss"
+    DEFAULT_CSS = beside(__file__, "profile.tcss")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("e", "enable_mfa", "Enable MFA", id="enable-mfa"),
         Binding("d", "disable_mfa", "Disable MFA", id="disable-mfa"),
@@ -46,11 +54,11 @@ new phone avoids this step.
 """
 
     def compose(self) -> ComposeResult:
-        yield TopBar(self.portal_app)
+        yield self.top_bar()
         with VerticalScroll(id="profile-body"), Vertical(id="profile-box") as box:
             box.border_title = "Profile"
-            yield Static(id="details", markup=False)
-            yield Static(id="organisations", markup=False)
+            yield Static(id="details")
+            yield Static(id="organisations")
             yield Label("", id="mfa-status")
             with Horizontal(id="mfa-actions"):
                 yield Button("Enable MFA", id="enable-mfa", variant="primary")
@@ -59,33 +67,12 @@ new phone avoids this step.
         yield Footer()
 
     def on_mount(self) -> None:
-        self._show(self._account())
+        if self.session is not None:
+            self.session_changed(self.session)
 
-    def on_screen_resume(self) -> None:
-        account = self.portal_app.account
-        if account is None:  # signing out: this screen is about to go
-            return
-        self._show(account)
-        caller = self.portal_app.caller
-        if caller is not None:
-            self.call_service(lambda portal: portal.members.account(caller), self._reloaded)
-
-    def _caller(self) -> Caller:
-        caller = self.portal_app.caller
-        assert caller is not None
-        return caller
-
-    def _account(self) -> Account:
-        account = self.portal_app.account
-        assert account is not None
-        return account
-
-    def _reloaded(self, account: Account) -> None:
-        self.portal_app.refresh_account(account)
-        if self.is_attached:
-            self._show(account)
-
-    def _show(self, account: Account) -> None:
+    def session_changed(self, session: PortalSession) -> None:
+        """Draw the account: details, organisations, MFA status and the buttons that apply."""
+        account = session.account
         details = Text()
         for label, value in (
             ("Username", account.username),
@@ -101,23 +88,24 @@ new phone avoids this step.
         orgs = Text()
         orgs.append("Organisations\n", style="bold")
         for org in account.organisations:
-            orgs.append(f"  {org.name}", style="")
+            orgs.append(f"  {org.name}")
             orgs.append(f"  ({org.role})\n", style="dim")
         if not account.organisations:
             orgs.append("  none\n", style="dim")
         self.query_one("#organisations", Static).update(orgs)
-        status = "MFA: Enabled" if account.mfa_enabled else "MFA: Disabled"
-        self.query_one("#mfa-status", Label).update(status)
-        self.query_one("#mfa-status").set_class(account.mfa_enabled, "enabled")
+        status = self.query_one("#mfa-status", Label)
+        status.update("MFA: Enabled" if account.mfa_enabled else "MFA: Disabled")
+        status.set_class(account.mfa_enabled, "enabled")
         self.query_one("#enable-mfa").display = not account.mfa_enabled
         self.query_one("#disable-mfa").display = account.mfa_enabled
         self.query_one("#replace-device").display = account.mfa_enabled
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        account = self.portal_app.account
-        if account is None:
+        session = self.session
+        if session is None:
             return False
+        account = session.account
         if action == "enable_mfa":
             return not account.mfa_enabled
         if action in ("disable_mfa", "replace_device"):
@@ -129,72 +117,58 @@ new phone avoids this step.
     @on(Button.Pressed, "#enable-mfa")
     def action_enable_mfa(self) -> None:
         """Start enrolling an authenticator and show its QR code."""
-        account, caller = self._account(), self.portal_app.caller
-        if account.mfa_enabled or caller is None:
+        session = self.session
+        if session is None or session.account.mfa_enabled:
             return
-        self.call_service(lambda portal: portal.mfa.start_enrolment(caller), self._show_enrolment)
+        caller = session.caller
+        call_service(
+            self,
+            lambda portal: with_qr_code(portal.mfa.start_enrolment(caller)),
+            self._show_enrolment,
+        )
 
     @on(Button.Pressed, "#replace-device")
     def action_replace_device(self) -> None:
         """Confirm the password, then enrol a new device in place of the old one."""
-        from tui_portal.screens.confirm_password import ConfirmPasswordModal
-
-        account = self._account()
-        if not account.mfa_enabled:
+        session = self.session
+        if session is None or not session.account.mfa_enabled:
             return
-        self.app.push_screen(
-            ConfirmPasswordModal(
-                "Replace your authenticator device. The old device keeps working until the "
-                "new one is confirmed.",
-                partial(_start_replacement, self._caller()),
+        caller = session.caller
+        modal: ConfirmPasswordModal[EnrolmentShown] = ConfirmPasswordModal(
+            "Replace your authenticator device. The old device keeps working until the "
+            "new one is confirmed.",
+            lambda portal, password: with_qr_code(
+                portal.mfa.start_enrolment(caller, password=password)
             ),
-            self._enrolment_confirmed_password,
         )
+        self.app.push_screen(modal, self._replacement_started)
 
     @on(Button.Pressed, "#disable-mfa")
     def action_disable_mfa(self) -> None:
         """Confirm the password, then turn MFA off."""
-        from tui_portal.screens.confirm_password import ConfirmPasswordModal
-
-        account = self._account()
-        if not account.mfa_enabled:
+        session = self.session
+        if session is None or not session.account.mfa_enabled:
             return
-        self.app.push_screen(
-            ConfirmPasswordModal(
-                "Disable MFA for your account. Signing in will then need only your password.",
-                partial(_disable_own, self._caller()),
-            ),
-            self._disabled,
+        caller = session.caller
+        modal: ConfirmPasswordModal[Account] = ConfirmPasswordModal(
+            "Disable MFA for your account. Signing in will then need only your password.",
+            lambda portal, password: portal.mfa.disable_own(caller, password=password),
         )
+        self.app.push_screen(modal, self._disabled)
 
     def action_users(self) -> None:
         """Open Manage Access › Users."""
-        self.portal_app.open_users()
+        portal_app(self).open_users()
 
-    def _show_enrolment(self, enrolment: Enrolment) -> None:
-        from tui_portal.screens.enable_mfa import EnableMfaScreen
+    def _show_enrolment(self, shown: EnrolmentShown) -> None:
+        enrolment, renderings = shown
+        self.app.push_screen(EnableMfaScreen(enrolment, renderings))
 
-        self.app.push_screen(EnableMfaScreen(enrolment))
+    def _replacement_started(self, shown: EnrolmentShown | None) -> None:
+        if shown is not None:
+            self._show_enrolment(shown)
 
-    def _enrolment_confirmed_password(self, enrolment: Any) -> None:
-        if isinstance(enrolment, Enrolment):
-            self._show_enrolment(enrolment)
-
-    def _disabled(self, account: Any) -> None:
-        if isinstance(account, Account):
-            self.portal_app.refresh_account(account)
-            self._show(account)
+    def _disabled(self, account: Account | None) -> None:
+        if account is not None:
+            portal_app(self).account_changed(account)
             self.notify("MFA is now disabled")
-
-    def on_organisation_changed(self, message: OrganisationChanged) -> None:
-        self.query_one(TopBar).show_organisation(message.org_id)
-
-
-def _start_replacement(caller: Caller, portal: Any, password: str) -> Enrolment:
-    enrolment: Enrolment = portal.mfa.start_enrolment(caller, password=password)
-    return enrolment
-
-
-def _disable_own(caller: Caller, portal: Any, password: str) -> Account:
-    account: Account = portal.mfa.disable_own(caller, password=password)
-    return account

@@ -1,18 +1,29 @@
-"""Running service calls off the event loop, and the one place their errors are handled.
+"""Running a service call off the event loop: one function, and one place for its errors.
 
-Argon2 and database work takes tens to hundreds of milliseconds, so every service call from
-a screen runs in a thread worker. The result comes back to the screen on the event loop;
-a :class:`PortalError` goes to the screen's own handler; anything else is reported once,
-here, without its details reaching the screen.
+Argon2 and database work take tens to hundreds of milliseconds, so every service call from
+a screen runs in a thread worker. The result comes back on the event loop to ``done``; a
+failure goes to the app's :meth:`~tui_portal.app.PortalApp.service_failed`, the one place
+that turns an error into words (an ended session signs out; anything unexpected is
+reported without its details) before the screen's ``failed`` sees it.
+
+It is a function rather than a mixin, so a screen's bases (and with them Screen's own
+styles) are never in question::
+
+    call_service(self, lambda portal: portal.members.account(caller), self._reloaded)
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from functools import partial
+from typing import TYPE_CHECKING, TypeVar, cast
 
-from textual import work
 from textual.dom import DOMNode
+from textual.worker import Worker
 
 from tui_portal.errors import PortalError
 
@@ -21,46 +32,60 @@ if TYPE_CHECKING:
     from tui_portal.services.portal import Portal
 
 T = TypeVar("T")
+Done = Callable[[T], object]
+Failed = Callable[[PortalError], object]
 
 
-class ServiceCalls(DOMNode):
-    """Mixin for screens: ``call_service`` runs a service call in a thread worker.
+BACKGROUND_NICENESS = 5
+"""How much lower than the event loop a service call's thread runs (Linux threads)."""
 
-    List it after the screen class (``class X(Screen[None], ServiceCalls)``): Textual takes
-    a widget's default styles from its first base only, and a screen without Screen's own
-    styles has no background, so the screen beneath shows through.
+
+def yield_to_the_event_loop() -> None:
+    """Lower this thread's CPU priority below the event loop's.
+
+    Argon2id runs four lanes; on a machine with fewer cores than that, the threads of a
+    sign-in would otherwise take the event loop's turns, and keys and frames would wait
+    for them. On Linux each thread has its own priority, and the lanes argon2 starts
+    inherit it. Thread workers run on a pool whose threads are reused, so a thread lowered
+    once stays lowered: every worker's thread should be. Elsewhere this does nothing.
     """
+    if sys.platform != "linux":
+        return
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICENESS)
 
-    @property
-    def portal_app(self) -> PortalApp:
-        """The running portal app."""
-        from tui_portal.app import PortalApp
 
-        assert isinstance(self.app, PortalApp)
-        return self.app
+def portal_app(node: DOMNode) -> PortalApp:
+    """The running portal app, from any of its screens or widgets."""
+    return cast("PortalApp", node.app)
 
-    def call_service(
-        self,
-        call: Callable[[Portal], T],
-        done: Callable[[T], Any],
-        failed: Callable[[PortalError], Any] | None = None,
-    ) -> None:
-        """Run ``call(portal)`` in a thread; then ``done(result)`` or ``failed(error)``."""
-        self._run_service_call(call, done, failed)
 
-    @work(thread=True, exit_on_error=False, group="service-calls")
-    def _run_service_call(
-        self,
-        call: Callable[[Portal], T],
-        done: Callable[[T], Any],
-        failed: Callable[[PortalError], Any] | None,
-    ) -> None:
-        app = self.portal_app
+def call_service(
+    node: DOMNode,
+    call: Callable[[Portal], T],
+    done: Done[T],
+    failed: Failed | None = None,
+    *,
+    group: str = "service-calls",
+) -> Worker[None]:
+    """Run ``call(portal)`` in a thread worker of ``node``; then, on the event loop,
+    ``done(result)``, or ``failed(error)`` with an error fit to show a person. Neither runs
+    once ``node`` has left the screen."""
+    app = portal_app(node)
+
+    def deliver(callback: Callable[[], object]) -> None:
+        if node.is_attached:
+            callback()
+
+    def work() -> None:
+        yield_to_the_event_loop()
         try:
             result = call(app.wait_for_portal())
-        except PortalError as error:
-            app.call_from_thread(failed or app.show_error, error)
         except Exception as error:
-            app.call_from_thread(app.report_unexpected, error, failed)
+            outcome: Callable[[], object] = partial(app.service_failed, error, failed)
         else:
-            app.call_from_thread(done, result)
+            outcome = partial(done, result)
+        with contextlib.suppress(RuntimeError):  # the app stopped meanwhile
+            app.call_from_thread(deliver, outcome)
+
+    return node.run_worker(work, thread=True, exit_on_error=False, group=group)

@@ -13,7 +13,8 @@ from textual.widgets.option_list import Option
 
 
 class UserMenu(ModalScreen[str | None]):
-    """Profile, Users (for admins and account managers) and Sign out."""
+    """Profile, Users (for admins and account managers) and Sign out; dismisses with the
+    id of the choice ("profile", "users", "sign-out"), or None."""
 
     DEFAULT_CSS = """
     UserMenu {
@@ -29,12 +30,13 @@ class UserMenu(ModalScreen[str | None]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
 
-    def compose(self) -> ComposeResult:
-        from tui_portal.app import PortalApp
+    def __init__(self, *, can_manage_users: bool) -> None:
+        super().__init__()
+        self._can_manage_users = can_manage_users
 
-        app = self.app
+    def compose(self) -> ComposeResult:
         options = [Option("Profile", id="profile")]
-        if isinstance(app, PortalApp) and app.account is not None and app.account.can_manage_users:
+        if self._can_manage_users:
             options.append(Option("Users", id="users"))
         options.append(Option("Sign out", id="sign-out"))
         yield OptionList(*options)

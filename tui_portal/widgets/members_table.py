@@ -1,11 +1,14 @@
 """The Users table: an organisation's members, drawn line by line from a window of rows.
 
 The table is as tall as the whole filtered list (its scrollbar shows where the view is
-among all members) but holds one window of rows, a :class:`MemberPage`, and draws only
-the lines in view (Textual's line API: ``render_line`` per visible line). When the view
-comes near the edge of the window, or leaves it, the table asks its screen for the window
-it needs; until that arrives, rows it does not have are drawn as "Loading…", never as
-other members. Column widths come from one pure rule (:mod:`.member_columns`).
+among all members) but draws from one window of rows, a :class:`MemberPage`, and draws
+only the lines in view (Textual's line API: ``render_line`` per visible line). When the
+view comes near the edge of the window, or leaves it, the table asks its screen for the
+window it needs; until that arrives, rows it does not have are drawn as "Loading…", never
+as other members. Besides the window it draws from, it keeps two more of the same query:
+the last members (asked for as soon as the list's size is known, so ctrl+end needs no
+query) and the window the view last left. Column widths come from one pure rule
+(:mod:`.member_columns`).
 
 How a screen uses it::
 
@@ -16,16 +19,17 @@ How a screen uses it::
     #    or the filter changes: the table resets and posts WindowWanted for the rows it needs.
     table.show_query(org_id, filter_text)
 
-    # 2. Answer every WindowWanted from the directory service, in a thread worker.
+    # 2. Answer every WindowWanted from the members service, in a thread worker.
     @on(MembersTable.WindowWanted)
-    def _window_wanted(self, message: MembersTable.WindowWanted) -> None:
-        self.call_service(
-            lambda portal: portal.directory.member_page(
-                actor_id, message.org_id, prefix=message.prefix,
-                offset=message.offset, limit=message.limit,
+    def _window_wanted(self, wanted: MembersTable.WindowWanted) -> None:
+        call_service(
+            self,
+            lambda portal: portal.members.member_page(
+                caller, org_id=wanted.org_id, prefix=wanted.prefix,
+                offset=wanted.offset, limit=wanted.limit,
             ),
-            table.show_window,          # on the event loop; pages of an older query are ignored
-            lambda error: table.show_notice(message_for(error, audience="person")),
+            wanted.table.show_window,   # on the event loop; pages of an older query are ignored
+            lambda error: wanted.table.show_notice(str(error)),
         )
 
     # 3. Act on the highlighted member, with the organisation of the page it came from.
@@ -143,6 +147,8 @@ class MembersTable(ScrollView, can_focus=True):
     """Rows asked for at a time (more when the view is taller than a third of this)."""
     MAX_WINDOW: ClassVar[int] = 500
     """The most rows the directory returns at once."""
+    SPARE_WINDOWS: ClassVar[int] = 2
+    """Windows kept besides the one drawn (the last members; the window last left)."""
     ASK_AGAIN_AFTER: ClassVar[float] = 2.0
     """Seconds after which an unanswered window is taken as lost and asked for again."""
 
@@ -296,6 +302,8 @@ class MembersTable(ScrollView, can_focus=True):
         self._cursor = 0
         self._needs = ColumnNeeds()
         self._asked: _Ask | None = None
+        self._spares: tuple[MemberPage, ...] = ()
+        self._tail_asked = False
         self._end_wanted = False
         self._last_highlight: tuple[object, ...] | None = None
         self._lines: LRUCache[tuple[int, bool], Strip] = LRUCache(512)
@@ -357,16 +365,27 @@ class MembersTable(ScrollView, can_focus=True):
         self._post_highlighted()
 
     def show_window(self, page: MemberPage) -> bool:
-        """Take a window the table asked for; say whether it was taken. A window of
-        another organisation or filter than the one shown is ignored, and so is one
-        that shows less of the view than the window already held."""
+        """Take a window the table asked for; say whether it is drawn now. A window of
+        another organisation or filter than the one shown is ignored; one that shows less
+        of the view than the window already held is kept aside, as the window of the last
+        members is, for when the view reaches it."""
         query = self._query
         if query is None or not query.answered_by(page):
             return False
-        if not self._is_worth_taking(page):
-            return False
         if self._asked is not None and self._asked.span.start == page.offset:
             self._asked = None
+        if not self._is_worth_taking(page):
+            self._keep_spare(page)
+            return False
+        if self._page is not None:
+            self._keep_spare(self._page)
+        self._take(page)
+        self._ask_for_tail()
+        return True
+
+    def _take(self, page: MemberPage) -> None:
+        """Make ``page`` the window the table draws from."""
+        self._spares = tuple(spare for spare in self._spares if spare is not page)
         self._page = page
         self._cells = tuple(row_cells(row) for row in page.rows)
         self._needs = self._needs.widened(ColumnNeeds.of(self._cells))
@@ -380,10 +399,31 @@ class MembersTable(ScrollView, can_focus=True):
             self.move_cursor(page.total - 1)
         self._ensure_window()
         self._post_highlighted()
-        return True
+
+    def _keep_spare(self, page: MemberPage) -> None:
+        """Keep a window of the query for later (the last members, or the window the view
+        just left), so that ctrl+end and coming back need no query."""
+        spares = [spare for spare in self._spares if spare.offset != page.offset]
+        self._spares = (page, *spares)[: self.SPARE_WINDOWS]
+
+    def _ask_for_tail(self) -> None:
+        """Once the list's size is known, fetch its last window ahead of ctrl+end."""
+        query, total = self._query, self._total
+        if query is None or total is None or self._tail_asked:
+            return
+        self._tail_asked = True
+        size = self._window_size()
+        held = self._loaded_span()
+        tail = window_around(Span(max(0, total - self._body_rows()), total), total, size)
+        if held is not None and held.covers(tail):
+            return
+        self.post_message(
+            self.WindowWanted(self, query.org_id, query.prefix, tail.start, max(1, len(tail)))
+        )
 
     def update_member(self, row: MemberRow) -> bool:
         """Show a changed member (the same ``user_id``) if it is in the window held."""
+        self._spares = tuple(_with_row(spare, row) for spare in self._spares)
         page = self._page
         if page is None:
             return False
@@ -531,6 +571,7 @@ class MembersTable(ScrollView, can_focus=True):
         self._query, self._notice = query, notice
         self._total, self._page, self._cells = None, None, ()
         self._cursor, self._needs, self._asked, self._end_wanted = 0, ColumnNeeds(), None, False
+        self._spares, self._tail_asked = (), False
         self.scroll_to(x=0, y=0, animate=False, force=True)
 
     def _window_size(self) -> int:
@@ -541,11 +582,11 @@ class MembersTable(ScrollView, can_focus=True):
         return None if page is None else Span(page.offset, page.offset + len(page.rows))
 
     def _is_worth_taking(self, page: MemberPage) -> bool:
-        held = self._loaded_span()
-        if held is None:
-            return True
         view = self._view()
         offered = Span(page.offset, page.offset + len(page.rows))
+        held = self._loaded_span()
+        if held is None:  # the first window: the one that holds the view (or an empty list)
+            return offered.overlap(view) > 0 or page.total == 0 or not page.rows
         return offered.overlap(view) >= held.overlap(view)
 
     def _ensure_window(self) -> None:
@@ -558,6 +599,8 @@ class MembersTable(ScrollView, can_focus=True):
         held = self._loaded_span()
         if held is not None and held.covers(wanted):
             return
+        if self._swap_in_spare(view, wanted):
+            return
         now = time.monotonic()
         if self._is_on_its_way(query, view, now):
             return
@@ -568,6 +611,19 @@ class MembersTable(ScrollView, can_focus=True):
         self.post_message(
             self.WindowWanted(self, query.org_id, query.prefix, window.start, max(1, len(window)))
         )
+
+    def _swap_in_spare(self, view: Span, wanted: Span) -> bool:
+        """Draw from a spare window that holds the view, without asking for one."""
+        held = self._loaded_span()
+        holds_view = held is not None and held.covers(view)
+        for spare in self._spares:
+            span = Span(spare.offset, spare.offset + len(spare.rows))
+            if span.covers(wanted) or (len(view) and span.covers(view) and not holds_view):
+                if self._page is not None:
+                    self._keep_spare(self._page)
+                self._take(spare)
+                return True
+        return False
 
     def _is_on_its_way(self, query: MembersQuery, view: Span, now: float) -> bool:
         """Whether a window holding the view has been asked for and may still come."""
@@ -701,6 +757,13 @@ class MembersTable(ScrollView, can_focus=True):
         if column == LAST_SIGN_IN and text == NEVER_SIGNED_IN:
             return self._muted()
         return Style.null()
+
+
+def _with_row(page: MemberPage, row: MemberRow) -> MemberPage:
+    """``page`` with ``row`` in place of the member with the same ``user_id``, if any."""
+    if not any(held.user_id == row.user_id for held in page.rows):
+        return page
+    return replace(page, rows=tuple(row if h.user_id == row.user_id else h for h in page.rows))
 
 
 __all__ = ["HighlightedMember", "MembersQuery", "MembersTable"]

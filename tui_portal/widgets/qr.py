@@ -41,6 +41,8 @@ __all__ = [
     "QUIET_ZONE_COMFORTABLE",
     "QUIET_ZONE_COMPACT",
     "QrCode",
+    "QrRenderings",
+    "qr_renderings",
     "qr_rows",
     "qr_size",
 ]
@@ -111,6 +113,16 @@ def qr_size(uri: str, border: int) -> tuple[int, int]:
     return int(width), (int(height) + 1) // 2
 
 
+QrRenderings = dict[int, list[str]]
+"""The code drawn with each quiet zone, largest first: the first that fits is shown."""
+
+
+def qr_renderings(uri: str) -> QrRenderings:
+    """``uri`` as a QR code, drawn with the comfortable and the compact quiet zone."""
+    qr = _encode(uri)
+    return {border: _draw(qr, border) for border in (QUIET_ZONE_COMFORTABLE, QUIET_ZONE_COMPACT)}
+
+
 class QrCode(Widget):
     """Shows a URI as a scannable QR code, black on white, at one cell per two modules.
 
@@ -148,11 +160,14 @@ class QrCode(Widget):
         id: str | None = None,
         classes: str | None = None,
         disabled: bool = False,
+        renderings: QrRenderings | None = None,
     ) -> None:
         """Draw ``uri`` as a QR code.
 
         Args:
             uri: The text to encode, typically an ``otpauth://totp/…`` provisioning URI.
+            renderings: ``qr_renderings(uri)``, when it was made ahead (in a thread: it
+                takes a few milliseconds).
             name: The name of the widget.
             id: The ID of the widget in the DOM.
             classes: Space-separated CSS classes.
@@ -160,11 +175,7 @@ class QrCode(Widget):
         """
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._uri = uri
-        qr = _encode(uri)
-        # Largest first: the first rendering that fits the room is the one shown.
-        self._renderings: dict[int, list[str]] = {
-            border: _draw(qr, border) for border in (QUIET_ZONE_COMFORTABLE, QUIET_ZONE_COMPACT)
-        }
+        self._renderings = renderings if renderings is not None else qr_renderings(uri)
         self._strip_cache: tuple[tuple[int, Size, Style], list[Strip]] | None = None
 
     @property

@@ -1,30 +1,23 @@
 """The top bar of every signed-in screen: title, organisation picker, and the user's name.
 
-The name sits in the top-right corner; selecting it opens the user menu (Profile, Users,
-Sign out). The organisation drop-down appears when there is more than one to choose from.
+The name sits in the top-right corner; selecting it posts :class:`TopBar.MenuRequested`
+(the screen opens the user menu). The organisation drop-down shows when there is more
+than one organisation to choose from; choosing one posts :class:`TopBar.OrganisationPicked`.
+The bar only shows what it is given (:meth:`TopBar.show`) and decides nothing.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Label, Select
 
-if TYPE_CHECKING:
-    from tui_portal.app import PortalApp
-
-
-class OrganisationChanged(Message):
-    """The selected organisation changed (from the drop-down or the command palette)."""
-
-    def __init__(self, org_id: int) -> None:
-        super().__init__()
-        self.org_id = org_id
+from tui_portal.services.results import Organisation
 
 
 class TopBar(Horizontal):
@@ -64,50 +57,87 @@ class TopBar(Horizontal):
     }
     """
 
-    def __init__(self, app: PortalApp) -> None:
+    class MenuRequested(Message):
+        """The user's name was selected: open the user menu."""
+
+    class OrganisationPicked(Message):
+        """An organisation was chosen in the drop-down."""
+
+        def __init__(self, org_id: int) -> None:
+            super().__init__()
+            self.org_id = org_id
+
+    def __init__(
+        self, title: str, name: str, organisations: Sequence[Organisation], org_id: int | None
+    ) -> None:
         super().__init__()
-        self._portal_app = app
+        self._bar_title = title
+        self._person = name
+        self._offered = _offered(organisations)
+        self._org_id = org_id
 
     def compose(self) -> ComposeResult:
-        app = self._portal_app
-        yield Label(app.TITLE, id="title")
-        if len(app.organisations) > 1:
-            yield Select(
-                [(Text(org.name), org.id) for org in app.organisations],
-                value=app.org_id if app.org_id is not None else Select.NULL,
-                allow_blank=False,
-                id="org-picker",
-                compact=True,
-                tooltip="Organisation",
-            )
-        name = app.account.display_name if app.account is not None else ""
-        yield Button(Text(f"{name} ▾"), id="user-menu-button", compact=True, tooltip="Account menu")
+        yield Label(Content(self._bar_title), id="title")
+        if self._offered:
+            yield self._picker()
+        yield Button(
+            _menu_label(self._person), id="user-menu-button", compact=True, tooltip="Account menu"
+        )
+
+    def _picker(self) -> Select[int]:
+        picker: Select[int] = Select(
+            [(Content(org_name), org_id) for org_id, org_name in self._offered],
+            value=self._org_id if self._org_id is not None else Select.NULL,
+            allow_blank=False,
+            id="org-picker",
+            compact=True,
+            tooltip="Organisation",
+        )
+        picker.display = len(self._offered) > 1
+        return picker
+
+    def show(self, name: str, organisations: Sequence[Organisation], org_id: int | None) -> None:
+        """Show ``name`` in the corner and, for more than one organisation, the picker
+        with ``org_id`` chosen. Every text is shown literally."""
+        if name != self._person:
+            self._person = name
+            self.query_one("#user-menu-button", Button).label = _menu_label(name)
+        offered = _offered(organisations)
+        if offered == self._offered and org_id == self._org_id:
+            return
+        changed_options = offered != self._offered
+        self._offered, self._org_id = offered, org_id
+        pickers = self.query("#org-picker").results(Select)
+        picker: Select[int] | None = next(iter(pickers), None)
+        if picker is None:
+            if offered:
+                self.mount(self._picker(), before="#user-menu-button")
+            return
+        if not offered:
+            picker.display = False
+            return
+        with picker.prevent(Select.Changed):
+            if changed_options:
+                picker.set_options([(Content(org_name), oid) for oid, org_name in offered])
+            if org_id is not None:
+                picker.value = org_id
+        picker.display = len(offered) > 1
 
     @on(Select.Changed, "#org-picker")
     def _org_picked(self, event: Select.Changed) -> None:
         event.stop()
         if isinstance(event.value, int):
-            self._portal_app.select_organisation(event.value)
+            self.post_message(self.OrganisationPicked(event.value))
 
     @on(Button.Pressed, "#user-menu-button")
     def _open_menu(self, event: Button.Pressed) -> None:
         event.stop()
-        from tui_portal.screens.user_menu import UserMenu
+        self.post_message(self.MenuRequested())
 
-        self._portal_app.push_screen(UserMenu(), self._menu_chosen)
 
-    def _menu_chosen(self, choice: str | None) -> None:
-        app = self._portal_app
-        if choice == "profile":
-            app.open_profile()
-        elif choice == "users":
-            app.open_users()
-        elif choice == "sign-out":
-            app.sign_out()
+def _offered(organisations: Sequence[Organisation]) -> tuple[tuple[int, str], ...]:
+    return tuple((o.id, o.name) for o in organisations)
 
-    def show_organisation(self, org_id: int) -> None:
-        """Make the drop-down show ``org_id`` (after a palette switch)."""
-        for picker in self.query("#org-picker").results(Select):
-            if picker.value != org_id:
-                with picker.prevent(Select.Changed):
-                    picker.value = org_id
+
+def _menu_label(name: str) -> Content:
+    return Content(f"{name} ▾")
