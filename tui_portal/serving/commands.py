@@ -175,6 +175,11 @@ def serve_web(
         sock = bind(host, port)
     except ListenError as error:
         raise click.ClickException(str(error)) from None
+    try:
+        prepare_database(run)
+    except BaseException:
+        sock.close()
+        raise
     options = WebOptions(
         host=host,
         port=sock.getsockname()[1],
@@ -184,3 +189,18 @@ def serve_web(
         config=SessionConfig(settings=run.ready_settings, demo=run.demo, sign_in_deadline=deadline),
     )
     serve_forever(options, sock, say=click.echo)
+
+
+def prepare_database(run: Run) -> None:
+    """Create or upgrade the schema, check the secrets key and seed the demo once, before
+    any tab's portal process opens the database; leave nothing open. A database that cannot
+    be opened is the command's ``error:`` line, not every tab's."""
+    portal = run.portal_factory(run.ready_settings)
+    try:
+        if run.demo:
+            from tui_portal.demo import seed_demo
+            from tui_portal.services.clock import system_clock
+
+            seed_demo(portal, system_clock)
+    finally:
+        portal.close()

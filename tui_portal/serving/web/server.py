@@ -37,6 +37,7 @@ from tui_portal.serving.web.session import (
 
 HEARTBEAT_SECONDS = 30.0  # a browser that answers no ping within this is gone
 MAX_MESSAGE_BYTES = 256 * 1024
+CLOSE_WAIT = 2.0  # seconds a closing WebSocket waits for the browser's answer
 STOP_WAIT = 10.0  # sessions end within QUIT_GRACE; killed ones within KILLED_WAIT more
 CLOSE_CONNECTIONS_WAIT = 2.0
 
@@ -123,7 +124,7 @@ class PortalWeb:
             self._event("refused", number, "unknown", reason="bad forwarded address")
             raise web.HTTPBadRequest(text="X-Forwarded-For names no address.\n") from None
         websocket = web.WebSocketResponse(
-            heartbeat=HEARTBEAT_SECONDS, max_msg_size=MAX_MESSAGE_BYTES
+            timeout=CLOSE_WAIT, heartbeat=HEARTBEAT_SECONDS, max_msg_size=MAX_MESSAGE_BYTES
         )
         await websocket.prepare(request)
         if self.stopping:

@@ -213,9 +213,12 @@ class WebSession:
         try:
             done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
             ended = next(waits[task] for task in waits if task in done)
-            if ended is Ended.SERVER:
-                await close_with(self.websocket, RESTARTING)
-            status = await self.process.end()
+            if ended is Ended.SERVER:  # tell the tab while its process ends
+                _, status = await asyncio.gather(
+                    close_with(self.websocket, RESTARTING), self.process.end()
+                )
+            else:
+                status = await self.process.end()
             if ended is Ended.PORTAL:
                 await close_with(self.websocket, ending_for(status))
         finally:
