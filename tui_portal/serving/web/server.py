@@ -23,11 +23,12 @@ from aiohttp import web
 from tui_portal.serving.limits import SessionLimits
 from tui_portal.serving.session_config import SessionConfig
 from tui_portal.serving.ssh.connection_log import ConnectionLog, LogValue
-from tui_portal.serving.web.client_address import ForwardedError, client_address
+from tui_portal.serving.web.client_address import ClientAddress, ForwardedError, client_address
 from tui_portal.serving.web.guard import add_security_headers, origin_allowed
 from tui_portal.serving.web.page import Page
 from tui_portal.serving.web.public_url import WEBSOCKET_PATH, PublicUrl
 from tui_portal.serving.web.session import (
+    BROKEN,
     RESTARTING,
     TOO_MANY,
     WebSession,
@@ -110,13 +111,20 @@ class PortalWeb:
     def _event(self, event: str, number: int, address: str, **fields: LogValue) -> None:
         self.log.event(event, connection=number, address=address, **fields)
 
+    def _where(self, request: web.Request) -> str:
+        """The address to log for a refused request: the trusted one, when there is one."""
+        try:
+            return client_address(request, self.options.trust_proxy).address
+        except ForwardedError:
+            return "unknown"
+
     async def websocket(self, request: web.Request) -> web.StreamResponse:
         """``GET /ws``: one tab's session, or its refusal."""
         self._numbers += 1
         number = self._numbers
         if not origin_allowed(request, self.options.public):
             reason = "other origin" if "Origin" in request.headers else "no origin"
-            self._event("refused", number, client_address(request, False).address, reason=reason)
+            self._event("refused", number, self._where(request), reason=reason)
             raise web.HTTPForbidden(text="This page may not open a portal session.\n")
         try:
             where = client_address(request, self.options.trust_proxy)
@@ -130,41 +138,52 @@ class PortalWeb:
         if self.stopping:
             self._event("refused", number, where.address, reason="restarting")
             await close_with(websocket, RESTARTING)
-            return websocket
-        if not self.limits.admit(where.address):
+        elif not self.limits.admit(where.address):
             self._event("refused", number, where.address, reason="too many sessions")
             await close_with(websocket, TOO_MANY)
-            return websocket
+        else:
+            try:
+                await self._tab(request, websocket, number, where)
+            finally:
+                self.limits.release(where.address)
+        return websocket
+
+    async def _tab(
+        self,
+        request: web.Request,
+        websocket: web.WebSocketResponse,
+        number: int,
+        where: ClientAddress,
+    ) -> None:
+        """Run one admitted tab's session to its end, and log it."""
         task = asyncio.current_task()
         assert task is not None
-        self.handlers.add(task)
         session = WebSession(websocket, self.options.config, f"web:{where.address}")
+        size = terminal_size(request.query.get("width", 80), request.query.get("height", 24))
+        columns, rows = size or (80, 24)
+        extra: dict[str, LogValue] = {"forwarded_ignored": True} if where.ignored_forwarded else {}
+        self._event("connect", number, where.address, size=f"{columns}x{rows}", **extra)
+        self.handlers.add(task)
         self.sessions.add(session)
         try:
-            size = terminal_size(request.query.get("width", 80), request.query.get("height", 24))
-            columns, rows = size or (80, 24)
-            extra: dict[str, LogValue] = {}
-            if where.ignored_forwarded:
-                extra["forwarded_ignored"] = True
-            self._event("connect", number, where.address, size=f"{columns}x{rows}", **extra)
-            try:
-                outcome = await session.run(columns, rows)
-            except OSError:
-                self._event("disconnect", number, where.address, ended="not started")
-                raise
+            outcome = await session.run(columns, rows)
+        except Exception as error:  # the tab is told; the log names what went wrong
             self._event(
-                "disconnect",
-                number,
-                where.address,
-                ended=outcome.ended.value,
-                seconds=outcome.seconds,
-                exit_status=outcome.exit_status,
+                "disconnect", number, where.address, ended="error", error=type(error).__name__
             )
+            await close_with(websocket, BROKEN)
+            return
         finally:
             self.sessions.discard(session)
-            self.limits.release(where.address)
             self.handlers.discard(task)
-        return websocket
+        self._event(
+            "disconnect",
+            number,
+            where.address,
+            ended=outcome.ended.value,
+            seconds=outcome.seconds,
+            exit_status=outcome.exit_status,
+        )
 
     async def stop(self) -> None:
         """Tell every tab the portal is restarting and wait until its session has ended."""
@@ -205,6 +224,7 @@ async def serve(
     say(f"listening on {display_address(options.host, options.port)}")
     await stop.wait()
     log.event("stopping", sessions=len(hub.sessions))
+    hub.stopping = True  # a request on a connection already open is refused from now on
     await site.stop()
     await hub.stop()
     with contextlib.suppress(Exception):
