@@ -368,7 +368,7 @@ def clients(tmp_path: Path) -> Iterator[Clients]:
     started.close()
 
 
-# The browser door's fixtures and its report hook live with their helpers.
+# The browser door's fixtures and its report hook live in web_support, beside what they use.
 from tests.serving.web_support import (  # noqa: E402, F401
     browser,
     playwright,
