@@ -6,7 +6,9 @@ orderly stop."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import signal
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -309,4 +311,9 @@ async def test_a_killed_servers_portal_processes_end_by_themselves(
     assert len(sessions) == 1
     served.process.kill()
     served.process.wait()
-    wait_until_gone(sessions, timeout=10)
+    try:
+        wait_until_gone(sessions, timeout=10)
+    finally:  # none outlives a failing test
+        for pid in sessions:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
