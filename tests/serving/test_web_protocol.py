@@ -13,6 +13,7 @@ import signal
 import time
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from aiohttp import ClientSession, WSServerHandshakeError
@@ -315,5 +316,6 @@ async def test_a_killed_servers_portal_processes_end_by_themselves(
         wait_until_gone(sessions, timeout=10)
     finally:  # none outlives a failing test
         for pid in sessions:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                if b"tui_portal.serving.web.child" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    os.kill(pid, signal.SIGKILL)
