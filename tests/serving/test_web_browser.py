@@ -83,6 +83,8 @@ def test_a_person_signs_in_to_the_demo_enrols_mfa_off_the_screenshot_and_signs_i
     tab.type(now_code(secret))
     tab.press("Enter")
     tab.wait_for("MFA is now enabled")
+    tab.wait(lambda: qr_in(tab) is None, "the QR code to leave the screen")
+    assert f"{secret[:4]} {secret[4:8]}" not in tab.screen.text()  # nor the key, grouped
     tab.press("Enter")  # on to the recovery codes, or back to the profile
     tab.wait(
         lambda: "Each code works once" in tab.screen.text() or "MFA: Enabled" in tab.screen.text(),
