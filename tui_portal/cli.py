@@ -14,9 +14,8 @@ from __future__ import annotations
 import json
 import sys
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -24,8 +23,9 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from tui_portal import __version__
-from tui_portal.config import Settings, operating_system_user, resolve_settings
+from tui_portal.config import operating_system_user, resolve_settings
 from tui_portal.errors import InvalidInput, PortalError, message_for, one_line
+from tui_portal.invocation import PortalFactory, Run, default_portal_factory
 
 if TYPE_CHECKING:
     from tui_portal.services.portal import Portal
@@ -34,30 +34,6 @@ if TYPE_CHECKING:
 EXIT_USER_ERROR = 1
 EXIT_USAGE = 2
 _UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
-
-PortalFactory = Callable[[Settings], "Portal"]
-
-
-def default_portal_factory(settings: Settings) -> Portal:
-    """Open the portal over ``settings`` with the real argon2id parameters."""
-    from tui_portal.services.portal import open_portal
-
-    return open_portal(settings)
-
-
-@dataclass
-class Run:
-    """What one run of the command line knows: how to open the portal, and the settings."""
-
-    portal_factory: PortalFactory
-    settings: Settings | None = None
-    demo: bool = False
-
-    @property
-    def ready_settings(self) -> Settings:
-        """The settings, resolved by the top-level command."""
-        assert self.settings is not None
-        return self.settings
 
 
 def fail(message: str, code: int = EXIT_USER_ERROR) -> NoReturn:

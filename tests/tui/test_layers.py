@@ -1,9 +1,9 @@
 """The layers' contract holds: arrows point down, from the command line to the errors.
 
-``lint-imports`` reads the contract from pyproject.toml: ``cli`` and the servers above
-``launch``, then ``app``, ``screens``, ``widgets``, ``services``, ``security`` and ``data``,
-``config``, ``errors``. A widget that imported a screen, or the app that imported the command
-line, would break it.
+``lint-imports`` reads the contract from pyproject.toml: ``cli``, then the servers, then
+``invocation`` and ``launch``, then ``app``, ``screens``, ``widgets``, ``services``,
+``security`` and ``data``, ``config``, ``errors``. A widget that imported a screen, the app
+that imported the command line, or a server that imported ``cli`` would break it.
 """
 
 from __future__ import annotations

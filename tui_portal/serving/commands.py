@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from tui_portal.cli import Run
+    from tui_portal.invocation import Run
 
 DEFAULT_SSH_LISTEN = "127.0.0.1:2222"
 DEFAULT_WEB_LISTEN = "127.0.0.1:8000"
