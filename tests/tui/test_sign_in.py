@@ -8,6 +8,7 @@ from tests.tui.flows import (
     account_of,
     enter_code,
     message,
+    past_the_notice,
     screen_name,
     session_of,
     sign_in,
@@ -109,7 +110,8 @@ async def test_mfa_code_screen_accepts_a_code_once(world: World) -> None:
         assert message(app) == "Invalid MFA code"
         code = world.code("leo")
         await enter_code(pilot, code)
-        await wait_for_screen(pilot, "ProfileScreen")
+        notice = await past_the_notice(pilot, "ProfileScreen")  # the wrong code, just now
+        assert notice is not None and "1 wrong MFA or recovery code" in notice
         assert session_of(app).account.mfa_enabled
         await pilot.press("ctrl+p")
         await pilot.press("escape")
@@ -120,7 +122,8 @@ async def test_mfa_code_screen_accepts_a_code_once(world: World) -> None:
         assert message(app) == "Invalid MFA code"
         world.clock.advance(30)
         await enter_code(pilot, world.code("leo"))
-        await wait_for_screen(pilot, "ProfileScreen")
+        notice = await past_the_notice(pilot, "ProfileScreen")
+        assert notice is not None and "used a second time" in notice
 
 
 async def test_letters_and_short_codes_are_refused(world: World) -> None:
