@@ -132,3 +132,41 @@ def change_role(
             results.put(f"{error.__class__.__name__}: {error}")
     finally:
         portal.close()
+
+
+def submit_recovery_code(
+    url: str,
+    key: str,
+    folder: str,
+    username: str,
+    password: str,
+    code: str,
+    barrier: Any,
+    results: Any,
+) -> None:
+    """Sign in, wait for the twin, submit the same recovery code at the same moment."""
+    from tui_portal.errors import InvalidRecoveryCode
+
+    settings = Settings(
+        database_url=url,
+        key_source=KeySource(inline_value=key, key_file=Path(folder) / "unused.key"),
+        issuer="Developer Portal",
+    )
+    passwords = Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    portal = open_portal(settings, passwords=passwords)
+    try:
+        number = barrier.wait(timeout=BARRIER_TIMEOUT)
+        step = portal.sign_in.sign_in(
+            username=username, password=password, source=f"local:twin{number}"
+        )
+        assert isinstance(step, CodeRequired)
+        barrier.wait(timeout=BARRIER_TIMEOUT)
+        try:
+            portal.sign_in.verify_recovery_code(token=step.token, code=code)
+            results.put("signed in")
+        except InvalidRecoveryCode:
+            results.put("invalid recovery code")
+        except Exception as error:
+            results.put(f"error: {error.__class__.__name__}: {error}")
+    finally:
+        portal.close()

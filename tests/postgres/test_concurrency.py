@@ -75,6 +75,9 @@ def test_eight_hosts_racing_one_account_get_exactly_one_check_each_time(
     enrolled(pg_portal, clock, "alice", PASSWORD)
     cast = Cast("alice", "bob", PASSWORD)
     assert race(pg_portal, pg_url, key, str(tmp_path), cast) == expected()
+    # Events written by eight processes at once still form one unbroken chain.
+    report = pg_portal.audit.verify()
+    assert report.intact, report
 
 
 def test_hosts_opening_a_new_database_at_once_all_succeed(pg_url: str, tmp_path: Path) -> None:

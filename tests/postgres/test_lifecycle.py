@@ -74,3 +74,20 @@ def test_two_operators_demoting_the_two_admins_at_once_leave_one(
         for u in portal.directory.list_users(ACME)
     }
     assert sorted(roles.values()).count("admin") == 1
+
+
+def test_a_recovery_code_raced_by_two_hosts_signs_in_exactly_once(
+    pg_world: World, pg_url: str, tmp_path: Path
+) -> None:
+    from ..twins import submit_recovery_code
+
+    portal, clock = pg_world.portal, pg_world.clock
+    mia = pg_world.caller("mia")
+    enrolment = portal.mfa.start_enrolment(mia)
+    enabled = portal.mfa.confirm_enrolment(
+        mia, credential_id=enrolment.credential_id, code=code_at(enrolment.secret, clock())
+    )
+    assert enabled.recovery_codes is not None
+    args = (pg_url, pg_world.key, str(tmp_path), "mia", World.PASSWORDS["mia"])
+    outcomes = run_twins(submit_recovery_code, (*args, enabled.recovery_codes.codes[0]), 2)
+    assert sorted(outcomes) == ["invalid recovery code", "signed in"], outcomes

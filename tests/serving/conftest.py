@@ -366,3 +366,13 @@ def clients(tmp_path: Path) -> Iterator[Clients]:
     started = Clients(ssh=ssh, home=home)
     yield started
     started.close()
+
+
+# The browser door's fixtures and its report hook live in web_support, beside what they use.
+from tests.serving.web_support import (  # noqa: E402, F401
+    browser,
+    playwright,
+    pytest_runtest_makereport,
+    web_portal,
+    web_server,
+)

@@ -91,6 +91,9 @@ def test_eight_processes_racing_one_account_get_exactly_one_check_each_time(
         portal, f"sqlite:///{db_path}", key, str(db_path.parent), Cast("alice", "bob", PASSWORD)
     )
     assert outcomes == expected()
+    # Events written by eight processes at once still form one unbroken chain.
+    report = portal.audit.verify()
+    assert report.intact, report
 
 
 def test_two_operators_demoting_the_two_admins_at_once_leave_one(
@@ -112,3 +115,22 @@ def test_two_operators_demoting_the_two_admins_at_once_leave_one(
         if any(o.role == "admin" for o in u.organisations if o.name == "Acme")
     ]
     assert len(admins) == 1
+
+
+def test_a_recovery_code_raced_by_two_processes_signs_in_exactly_once(
+    portal: Portal, clock: ManualClock, db_path: Path, key: str
+) -> None:
+    from ..twins import submit_recovery_code
+    from .support import session_for
+
+    create_user(portal, "alice")
+    caller = session_for(portal, "alice")
+    enrolment = portal.mfa.start_enrolment(caller)
+    enabled = portal.mfa.confirm_enrolment(
+        caller, credential_id=enrolment.credential_id, code=code_now(enrolment.secret, clock)
+    )
+    assert enabled.recovery_codes is not None
+    code = enabled.recovery_codes.codes[0]
+    url, folder = f"sqlite:///{db_path}", str(db_path.parent)
+    outcomes = run_twins(submit_recovery_code, (url, key, folder, "alice", PASSWORD, code), 2)
+    assert sorted(outcomes) == ["invalid recovery code", "signed in"], outcomes

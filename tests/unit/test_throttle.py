@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
 
+from tui_portal.data.models import Throttle
 from tui_portal.errors import (
     IncorrectPassword,
     InvalidCode,
@@ -560,3 +564,28 @@ def test_successful_sign_ins_leave_no_counters_behind(portal: Portal, clock: Man
         session_for(portal, "alice", secret=secret, clock=clock, source=f"web:192.0.2.{number}")
     with portal.engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM throttles").scalar() == 0
+
+
+def test_a_counter_deleted_between_its_insert_and_its_lock_is_inserted_again(
+    store: ThrottleStore, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a twin host's completed sign-in may delete the counter after this
+    claim's insert found it present and before the claim locks it: the claim must still
+    count, not fail."""
+    alice = store.account("alice", known=True)
+    store.claim([alice])
+    ensure = ThrottleStore._ensure_rows
+    deleted: list[bool] = []
+
+    def ensure_then_lose_the_row(
+        self: ThrottleStore, session: Session, subjects: Sequence[Subject]
+    ) -> bool:
+        created = ensure(self, session, subjects)
+        if not deleted:
+            deleted.append(True)
+            session.execute(delete(Throttle).where(Throttle.subject == alice.key))
+        return created
+
+    monkeypatch.setattr(ThrottleStore, "_ensure_rows", ensure_then_lose_the_row)
+    store.claim([alice])
+    assert deleted and store.state(alice).failures == 1

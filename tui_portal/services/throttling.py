@@ -28,10 +28,13 @@ from sqlalchemy.orm import Session
 
 from tui_portal.data.engine import Database
 from tui_portal.data.models import Throttle
-from tui_portal.errors import Locked, Throttled
+from tui_portal.errors import DatabaseError, Locked, Throttled
 from tui_portal.security import throttle as rule
 from tui_portal.services.clock import Clock
 from tui_portal.services.validation import username_key
+
+_ENSURE_ATTEMPTS = 10
+"""How often a claim re-inserts counters deleted under it before giving up."""
 
 
 @dataclass(frozen=True)
@@ -133,8 +136,7 @@ class ThrottleStore:
         """:meth:`claim` inside the caller's write transaction, which must commit before
         the check it guards runs (so that other processes see the attempt counted)."""
         now = self._clock()
-        created = self._ensure_rows(session, subjects, now)
-        rows = self._lock_rows(session, subjects)
+        rows, created = self._ensure_and_lock(session, subjects)
         counters: list[Claimed] = []
         for subject in subjects:
             row = rows[subject.key]
@@ -172,8 +174,7 @@ class ThrottleStore:
 
     def failed_in(self, session: Session, claim: Claim) -> None:
         """Count the failure of an attempt decided by :meth:`decide_in`."""
-        created = self._ensure_rows(session, claim.subjects, self._clock())
-        rows = self._lock_rows(session, claim.subjects)
+        rows, created = self._ensure_and_lock(session, claim.subjects)
         for counter in claim.counters:
             self._store(rows[counter.subject.key], counter.after, known=counter.subject.known)
         if created:
@@ -240,7 +241,24 @@ class ThrottleStore:
 
     # -- rows -------------------------------------------------------------------------
 
-    def _ensure_rows(self, session: Session, subjects: Sequence[Subject], now: datetime) -> bool:
+    def _ensure_and_lock(
+        self, session: Session, subjects: Sequence[Subject]
+    ) -> tuple[dict[str, Throttle], bool]:
+        """Every subject's counter, locked for this transaction, inserting the missing ones;
+        and whether any was new.
+
+        On PostgreSQL another host may delete a counter (a completed sign-in, a prune)
+        between the insert that found it present and the lock that follows: the lock then
+        finds nothing, so the insert is tried again until every counter is held."""
+        created = False
+        for _ in range(_ENSURE_ATTEMPTS):
+            created = self._ensure_rows(session, subjects) or created
+            rows = self._lock_rows(session, subjects)
+            if all(s.key in rows for s in subjects):
+                return rows, created
+        raise DatabaseError("throttle counters kept disappearing while being claimed")
+
+    def _ensure_rows(self, session: Session, subjects: Sequence[Subject]) -> bool:
         """Insert the counters that do not exist yet; whether any was new."""
         values = [
             {

@@ -5,10 +5,16 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+if TYPE_CHECKING:
+    from tui_portal.cli import Run
+
 DEFAULT_SSH_LISTEN = "127.0.0.1:2222"
+DEFAULT_WEB_LISTEN = "127.0.0.1:8000"
+WEB_SIGN_IN_DEADLINE_ENV = "TUI_PORTAL_WEB_SIGN_IN_SECONDS"  # for testing: shortens the 2 min
 SESSIONS_ENV = "TUI_PORTAL_SSH_SESSIONS"  # "cold": a new Python per session (to measure)
 _LISTEN = re.compile(r"^(?:\[(?P<v6>[^\]]+)\]|(?P<host>[^:\[\]]+)):(?P<port>\d{1,5})$")
 
@@ -66,7 +72,6 @@ def serve_ssh(
     max_per_source: int,
 ) -> None:
     """Serve the portal over SSH: ssh -p PORT HOST, signing in with the portal's own sign-in."""
-    from tui_portal.cli import Run
     from tui_portal.serving.limits import SessionLimits
     from tui_portal.serving.ssh.host_key import (
         HostKeyError,
@@ -100,3 +105,102 @@ def serve_ssh(
         serve_forever(options, ColdLauncher if cold else TemplateLauncher, say=click.echo)
     except (ListenError, LaunchError) as error:
         raise click.ClickException(str(error)) from None
+
+
+@serve.command("web")
+@click.option(
+    "--listen",
+    default=DEFAULT_WEB_LISTEN,
+    show_default=True,
+    metavar="HOST:PORT",
+    help="Address to listen on (port 0: any free port).",
+)
+@click.option(
+    "--public-url",
+    metavar="URL",
+    help="The address people open, scheme://host[:port] (default: http://HOST:PORT).",
+)
+@click.option(
+    "--trust-proxy",
+    is_flag=True,
+    help="Every connection comes through a proxy that appends X-Forwarded-For.",
+)
+@click.option(
+    "--max-sessions",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    help="Sessions at once, in all.",
+)
+@click.option(
+    "--max-per-source",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Sessions at once from one address.",
+)
+@click.pass_context
+def serve_web(
+    ctx: click.Context,
+    listen: str,
+    public_url: str | None,
+    trust_proxy: bool,
+    max_sessions: int,
+    max_per_source: int,
+) -> None:
+    """Serve the portal in a browser: one portal session per tab."""
+    from tui_portal.serving.limits import SessionLimits
+    from tui_portal.serving.session_config import SessionConfig, SessionConfigError, deadline_from
+    from tui_portal.serving.web.public_url import (
+        PublicUrlError,
+        default_public_url,
+        listens_everywhere,
+        parse_public_url,
+    )
+    from tui_portal.serving.web.server import ListenError, WebOptions, bind, serve_forever
+
+    run: Run = ctx.obj
+    host, port = parse_listen(listen)
+    try:
+        public = parse_public_url(public_url) if public_url is not None else None
+        deadline = deadline_from(os.environ, WEB_SIGN_IN_DEADLINE_ENV)
+    except (PublicUrlError, SessionConfigError) as error:
+        raise click.ClickException(str(error)) from None
+    if public is None and listens_everywhere(host):
+        raise click.ClickException(
+            f"--listen {listen} takes --public-url too: the address people open "
+            "(the page connects back to it, and only pages from it may)"
+        )
+    try:
+        sock = bind(host, port)
+    except ListenError as error:
+        raise click.ClickException(str(error)) from None
+    try:
+        prepare_database(run)
+    except BaseException:
+        sock.close()
+        raise
+    options = WebOptions(
+        host=host,
+        port=sock.getsockname()[1],
+        public=public or default_public_url(host, sock.getsockname()[1]),
+        trust_proxy=trust_proxy,
+        limits=SessionLimits(max_sessions=max_sessions, max_per_source=max_per_source),
+        config=SessionConfig(settings=run.ready_settings, demo=run.demo, sign_in_deadline=deadline),
+    )
+    serve_forever(options, sock, say=click.echo)
+
+
+def prepare_database(run: Run) -> None:
+    """Create or upgrade the schema, check the secrets key and seed the demo once, before
+    any tab's portal process opens the database; leave nothing open. A database that cannot
+    be opened is the command's ``error:`` line, not every tab's."""
+    portal = run.portal_factory(run.ready_settings)
+    try:
+        if run.demo:
+            from tui_portal.demo import seed_demo
+            from tui_portal.services.clock import system_clock
+
+            seed_demo(portal, system_clock)
+    finally:
+        portal.close()

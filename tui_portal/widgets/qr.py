@@ -53,6 +53,9 @@ QUIET_ZONE_COMFORTABLE = 4
 QUIET_ZONE_COMPACT = 2
 """Quiet zone, in modules, used on small terminals; phone cameras still read it reliably."""
 
+MESSAGE_WIDTH = 30
+"""The widest the "make the terminal larger" message is laid out."""
+
 QR_STYLE = Style(color="#000000", bgcolor="#ffffff")
 """Dark modules black, light modules white, as true colours the terminal palette cannot remap."""
 
@@ -222,8 +225,10 @@ class QrCode(Widget):
         border = self._quiet_zone_for_container(container, viewport)
         if border is not None:
             return self._rendering_size(border).width
+        # The message wraps in a narrow column, so whatever stands beside the code (the
+        # key to type by hand) keeps its room.
         room = container.width or viewport.width
-        return max(1, min(len(self.message), room))
+        return max(1, min(MESSAGE_WIDTH, len(self.message), room))
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """The height of the rendering chosen for ``container``, or of the wrapped message."""

@@ -1,83 +1,31 @@
-"""What every session process of one server needs to know, and how it reaches them.
-
-The template process (and a cold-started session) learns it from its environment, the way
-the portal's own settings are given, so the secrets key never appears in a command line.
+"""The SSH door's view of :mod:`tui_portal.serving.session_config`, which both doors share:
+the template process (and a cold-started session) learns the configuration from its
+environment, so the secrets key never appears in a command line.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
-from tui_portal.config import (
-    DATABASE_ENV,
-    ISSUER_ENV,
-    KEY_FILE_ENV,
-    SECRET_KEY_ENV,
-    KeySource,
-    Settings,
+from tui_portal.serving.session_config import (
+    SIGN_IN_DEADLINE,
+    SessionConfig,
+    SessionConfigError,
+    deadline_from,
 )
 
-DEMO_ENV = "TUI_PORTAL_SSH_DEMO"
+__all__ = [
+    "SIGN_IN_DEADLINE",
+    "SIGN_IN_DEADLINE_ENV",
+    "SessionConfig",
+    "SessionConfigError",
+    "sign_in_deadline_from",
+]
+
 SIGN_IN_DEADLINE_ENV = "TUI_PORTAL_SSH_SIGN_IN_SECONDS"  # for testing: shortens the 2 minutes
-SIGN_IN_DEADLINE = timedelta(minutes=2)
-
-
-class SessionConfigError(ValueError):
-    """A setting of the served sessions is unusable; the message says which."""
-
-
-@dataclass(frozen=True)
-class SessionConfig:
-    """The portal's settings, whether it serves the demo, and the sign-in deadline."""
-
-    settings: Settings
-    demo: bool = False
-    sign_in_deadline: timedelta = SIGN_IN_DEADLINE
-
-    def environment(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
-        """``base`` (the server's own environment by default) carrying this configuration."""
-        env = dict(os.environ if base is None else base)
-        env[DATABASE_ENV] = self.settings.database_url
-        env[ISSUER_ENV] = self.settings.issuer
-        source = self.settings.key_source
-        env.pop(SECRET_KEY_ENV, None)
-        if source.inline_value is not None:
-            env[SECRET_KEY_ENV] = source.inline_value
-        env[KEY_FILE_ENV] = str(source.key_file)
-        env[DEMO_ENV] = "1" if self.demo else "0"
-        env[SIGN_IN_DEADLINE_ENV] = repr(self.sign_in_deadline.total_seconds())
-        return env
-
-    @classmethod
-    def from_environment(cls, env: Mapping[str, str]) -> SessionConfig:
-        """The configuration :meth:`environment` wrote."""
-        settings = Settings(
-            database_url=env[DATABASE_ENV],
-            key_source=KeySource(
-                inline_value=env.get(SECRET_KEY_ENV) or None, key_file=Path(env[KEY_FILE_ENV])
-            ),
-            issuer=env[ISSUER_ENV],
-        )
-        return cls(
-            settings=settings,
-            demo=env.get(DEMO_ENV) == "1",
-            sign_in_deadline=sign_in_deadline_from(env),
-        )
 
 
 def sign_in_deadline_from(env: Mapping[str, str]) -> timedelta:
-    """The deadline to sign in: 2 minutes, unless a test shortened it."""
-    value = env.get(SIGN_IN_DEADLINE_ENV)
-    if not value:
-        return SIGN_IN_DEADLINE
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise SessionConfigError(f"{SIGN_IN_DEADLINE_ENV} must be a number of seconds") from None
-    if not 0 < seconds <= SIGN_IN_DEADLINE.total_seconds():
-        raise SessionConfigError(f"{SIGN_IN_DEADLINE_ENV} must be between 0 and 120 seconds")
-    return timedelta(seconds=seconds)
+    """The deadline to sign in over SSH: 2 minutes, unless a test shortened it."""
+    return deadline_from(env, SIGN_IN_DEADLINE_ENV)
