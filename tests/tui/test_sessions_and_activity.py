@@ -13,7 +13,9 @@ from textual.widgets import Button
 from tests.tui.flows import (
     AppPilot,
     message,
+    past_the_notice,
     screen_name,
+    screen_text,
     sign_in,
     signed_in_as,
     text_of,
@@ -21,7 +23,7 @@ from tests.tui.flows import (
     wait_for_screen,
     wait_until,
 )
-from tests.world import OPERATOR, World
+from tests.world import ACME, OPERATOR, World
 from tui_portal.app import PortalApp
 
 WITHIN = 10.0
@@ -74,7 +76,7 @@ async def test_security_activity_is_newest_first_with_source_and_who_a_page_at_a
     world.portal.accounts.set_password("mia", "operator-set-pass", operator=OPERATOR)
     World.PASSWORDS["mia"] = "operator-set-pass"
     try:
-        for _ in range(6):  # more events than one page
+        for _ in range(10):  # more events than one page
             world.clock.advance(60)
             world.portal.sessions.sign_out(world.caller("mia"))
         app = world.app()
@@ -168,3 +170,34 @@ async def test_a_password_change_and_sign_out_others_end_the_other_app(world: Wo
         await wait_for_screen(one, "ProfileScreen")
         await one.press("o")  # Sign out other sessions
         await signed_out_within(two, WITHIN)
+
+
+async def test_the_sign_in_notice_names_who_and_how_many_until_dismissed_and_only_once(
+    world: World,
+) -> None:
+    world.fail_sign_in("leo", 3, source="ssh:198.51.100.9")
+    acme = next(o.id for o in world.portal.directory.organisations() if o.name == ACME)
+    world.portal.mfa.disable_for_user(
+        world.caller("ada"),
+        password=World.PASSWORDS["ada"],
+        target_user_id=world.ids["leo"],
+        org_id=acme,
+    )
+    del world.secrets["leo"]  # the password alone signs leo in now
+    app = world.app(heartbeat_seconds=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "leo", World.PASSWORDS["leo"])
+        await wait_for_screen(pilot, "SecurityNoticeModal")
+        await asyncio.sleep(0.6)  # heartbeats come and go: the notice stays
+        await pilot.pause()
+        assert screen_name(app) == "SecurityNoticeModal"
+        shown = screen_text(app)
+        assert "since your last sign-in" in shown
+        notice = text_of(app.screen.query_one("#notice-text"))
+        assert "3 failed sign-in attempts" in notice and "198.51.100.9" in notice
+        assert "MFA was disabled" in notice and "ada" in notice
+        await pilot.press("enter")  # Dismiss
+        await wait_for_screen(pilot, "ProfileScreen")
+        app.sign_out()
+        await sign_in(pilot, "leo", World.PASSWORDS["leo"])
+        assert await past_the_notice(pilot, "ProfileScreen") is None  # never twice
