@@ -98,6 +98,35 @@ async def test_throttled_sign_in_says_how_long_to_wait(world: World) -> None:
         await signed_in_as(pilot, world, "mia")
 
 
+async def test_keys_typed_before_the_terminal_was_taken_over_land_in_the_right_fields(
+    world: World,
+) -> None:
+    """Typed ahead while the portal starts, Enter reaches it as ctrl+j (the terminal's line
+    mode turns a carriage return into a newline): it still moves to Password and submits."""
+    app = world.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_screen(pilot, "SignInScreen")
+        await pilot.press(*"mia", "ctrl+j", *World.PASSWORDS["mia"], "ctrl+j")
+        await wait_for_screen(pilot, "ProfileScreen")
+        assert session_of(app).account.username == "mia"
+
+
+async def test_a_served_sessions_cursor_stays_lit_and_a_local_one_blinks(world: World) -> None:
+    """Over SSH or a browser every blink would be a frame sent over the network."""
+    for source, blinks in (
+        ("ssh:203.0.113.7", False),
+        ("web:203.0.113.7", False),
+        ("local:test", True),
+    ):
+        app = world.app(source=source)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for_screen(pilot, "SignInScreen")
+            await pilot.press("enter")  # on to Password: a second field gets focus
+            await pilot.pause()
+            for field in app.screen.query(Input):
+                assert field.cursor_blink is blinks, (source, field.id)
+
+
 async def test_mfa_code_screen_accepts_a_code_once(world: World) -> None:
     app = world.app()
     async with app.run_test(size=(80, 24)) as pilot:
