@@ -3,10 +3,10 @@
 Textual's checkbox tells on from off by colour alone; :class:`Toggle` draws ``▐X▌`` when on
 and ``▐ ▌`` when off, so a person (or a program) reading the screen's text knows.
 
-Selecting a :class:`PolicySwitch` (Enter, Space, a click) does not flip it: it posts :class:`PolicySwitch.Wanted`
-with the value asked for, and its screen decides (the Users screen confirms the password
-and asks the service). The switch shows the new value only once :meth:`PolicySwitch.show`
-is given it, so it never claims a setting that was not made.
+Selecting a :class:`PolicySwitch` (Enter, Space, a click) does not flip it: it posts
+:class:`PolicySwitch.Wanted` with the value asked for, and its screen decides (the Users
+screen confirms the password and asks the service). The switch shows the new value only
+once :meth:`PolicySwitch.show` is given it, so it never claims a setting that was not made.
 """
 
 from __future__ import annotations
