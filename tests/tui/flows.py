@@ -71,9 +71,11 @@ def chosen_org_name(app: PortalApp) -> str | None:
 
 
 async def wait_for_screen(pilot: AppPilot, name: str) -> None:
-    """Wait until the named screen is on top."""
+    """Wait until the named screen is on top and mounted (its widgets composed)."""
     app = portal(pilot)
-    await wait_until(pilot, lambda: screen_name(app) == name, f"the {name}")
+    await wait_until(
+        pilot, lambda: screen_name(app) == name and app.screen.is_mounted, f"the {name}"
+    )
     await pilot.pause()
 
 

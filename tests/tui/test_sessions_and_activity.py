@@ -127,8 +127,19 @@ async def signed_out_within(pilot: AppPilot, seconds: float) -> float:
     loop = asyncio.get_running_loop()
     began = loop.time()
     app = pilot.app
-    await wait_until(pilot, lambda: screen_name(app) == "SignInScreen", "signed out", seconds)  # type: ignore[arg-type]
-    assert message(app, "#message") == "You have been signed out"  # type: ignore[arg-type]
+    await wait_until(
+        pilot,
+        lambda: screen_name(app) == "SignInScreen" and bool(app.screen.query("#message")),  # type: ignore[arg-type]
+        "signed out",
+        seconds,
+    )
+    # The screen is on the stack a moment before its status line has been given the words.
+    await wait_until(
+        pilot,
+        lambda: message(app, "#message") == "You have been signed out",  # type: ignore[arg-type]
+        "the words",
+        1.0,
+    )
     return loop.time() - began
 
 
