@@ -92,6 +92,8 @@ class World:
     key: str
     ids: dict[str, int] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
+    recovery: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """The recovery codes each person was given when MFA was enabled."""
 
     PASSWORDS: ClassVar[dict[str, str]] = {
         "ada": "ada-password-1",
@@ -106,11 +108,33 @@ class World:
         """The code the person's authenticator shows now (or a few steps on)."""
         return code_at(self.secrets[username], self.clock(), steps_ahead)
 
-    def app(self, **kwargs: Any) -> PortalApp:
-        """A fresh terminal app over this world's portal."""
+    def app(
+        self, *, heartbeat_seconds: float | None = None, portal: Portal | None = None, **kwargs: Any
+    ) -> PortalApp:
+        """A fresh terminal app over this world's portal (or over ``portal``, another host
+        of the same database), its heartbeat every ``heartbeat_seconds`` when given."""
         from tui_portal.launch import make_app
 
-        return make_app(self.settings, clock=self.clock, portal=self.portal, **kwargs)
+        app = make_app(self.settings, clock=self.clock, portal=portal or self.portal, **kwargs)
+        if heartbeat_seconds is not None:
+            app.heartbeat_seconds = heartbeat_seconds
+        return app
+
+    def another_host(self) -> Portal:
+        """The same database opened again, as a second app host would (its own pending
+        sign-ins, its own connections); the caller closes it."""
+        return open_portal(self.settings, clock=self.clock, passwords=cheap_passwords())
+
+    def fail_sign_in(self, username: str, times: int, source: str = "ssh:203.0.113.7") -> None:
+        """Someone types a wrong password for ``username``, ``times`` times, from ``source``."""
+        from tui_portal.errors import InvalidCredentials
+
+        for _ in range(times):
+            try:
+                self.portal.sign_in.sign_in(username=username, password="not-it-1", source=source)
+            except InvalidCredentials:
+                continue
+            raise AssertionError("a wrong password was accepted")
 
     def signed_in(self, username: str, source: str = SOURCE) -> SignedIn:
         """Sign a person in through the services, with a code when they have MFA."""
@@ -141,7 +165,8 @@ class World:
         enabled = self.portal.mfa.confirm_enrolment(
             caller, credential_id=enrolment.credential_id, code=self.code(username)
         )
-        assert enabled.account.mfa_enabled
+        assert enabled.account.mfa_enabled and enabled.recovery_codes is not None
+        self.recovery[username] = enabled.recovery_codes.codes
         self.portal.sessions.sign_out(caller)
         self.clock.advance(totp.STEP_SECONDS)
 

@@ -8,6 +8,11 @@ The signed-in session is one reactive value, :attr:`PortalApp.session` (a
 a modal, and redraw from it. A heartbeat reads the session's row every few seconds: a
 session ended elsewhere returns to the sign-in screen, and a change to the account (roles,
 memberships, MFA) reloads it and the organisation picker.
+
+A session that an organisation holds to enrolling MFA first starts on the Enable MFA screen
+and can reach nothing else (no profile, no Users, no command but Sign out) until it has.
+What happened to the account since its last sign-in is shown over the first screen until
+the person dismisses it.
 """
 
 from __future__ import annotations
@@ -26,7 +31,13 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
 
-from tui_portal.errors import PortalError, SessionEnded, message_for
+from tui_portal.errors import (
+    OnlyAccountManagerCanReset,
+    PermissionDenied,
+    PortalError,
+    SessionEnded,
+    message_for,
+)
 from tui_portal.screens.idle_collection import IdleCollector
 from tui_portal.screens.service_calls import call_service
 from tui_portal.screens.session_state import PortalSession
@@ -55,6 +66,9 @@ SIGN_IN_DEADLINE_EXIT = 3
 NOT_SIGNED_IN_IN_TIME = "Not signed in in time; the connection is closed."
 SIGNED_OUT = "You have been signed out"
 NO_SCREENSHOTS = "Screenshots are not taken while someone is signed in."
+SERVED_SOURCES = ("ssh:", "web:")
+"""Where a served session comes from: its cursor does not blink (each blink is a frame sent
+over the network, and an idle session would cost a share of a core for it)."""
 
 
 class PortalUnavailable(PortalError):
@@ -100,7 +114,8 @@ class PortalApp(App[None]):
         self._portal: Future[Portal] = Future()
         self._clock = clock
         self._idle_timeout = idle_timeout
-        self._heartbeat_seconds = heartbeat_seconds
+        self.heartbeat_seconds = heartbeat_seconds
+        """Seconds between two reads of the session's row (set before the app runs)."""
         self._last_activity = clock()
         self._active_since_beat = False
         self._beating = False
@@ -116,7 +131,7 @@ class PortalApp(App[None]):
 
         self.push_screen(SignInScreen())
         self.set_interval(IDLE_CHECK_SECONDS, self.sign_out_if_idle)
-        self.set_interval(self._heartbeat_seconds, self.heartbeat)
+        self.set_interval(self.heartbeat_seconds, self.heartbeat)
         self._collector.start()
         self._arm_sign_in_deadline()
         self.call_after_refresh(self._start_opening)
@@ -171,6 +186,20 @@ class PortalApp(App[None]):
         if self.session is None:
             self.exit(return_code=SIGN_IN_DEADLINE_EXIT, message=NOT_SIGNED_IN_IN_TIME)
 
+    # -- served sessions --------------------------------------------------------------
+
+    @property
+    def served(self) -> bool:
+        """Whether the person reaches the portal over the network (SSH or a browser)."""
+        return self.source.startswith(SERVED_SOURCES)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """In a served session a text field's cursor stays lit instead of blinking."""
+        from textual.widgets import Input
+
+        if self.served and isinstance(event.widget, Input):
+            event.widget.cursor_blink = False
+
     # -- the session ------------------------------------------------------------------
 
     async def on_event(self, event: events.Event) -> None:
@@ -187,14 +216,37 @@ class PortalApp(App[None]):
         self._last_activity = self._clock()
         self._active_since_beat = False
         self.session = PortalSession.start(signed, organisations)
-        self._reset_to(self._home_screen())
+        self._reset_to(self._home_screen(), with_notice=True)
 
     def _home_screen(self) -> Screen[None]:
-        """The first screen after sign-in: the profile. (A session that must enrol MFA
-        first, ``session.must_enrol``, would start on its Enable MFA screen instead.)"""
+        """The first screen after sign-in: the profile, or, for a session that an
+        organisation holds to enrolling MFA first, the Enable MFA screen (its QR code is
+        made once the screen is up)."""
+        session = self.session
+        if session is not None and session.must_enrol:
+            from tui_portal.screens.enable_mfa import EnableMfaScreen
+
+            return EnableMfaScreen.required(session.required_by)
         from tui_portal.screens.profile import ProfileScreen
 
         return ProfileScreen()
+
+    def _show_notice(self) -> None:
+        """What happened since the last sign-in, over the first screen, until dismissed."""
+        session = self.session
+        if session is None or session.notice is None:
+            return
+        from tui_portal.screens.notice import SecurityNoticeModal
+
+        self.push_screen(SecurityNoticeModal(session.notice), self._notice_dismissed)
+
+    def _notice_dismissed(self, _result: None) -> None:
+        if self.session is not None:
+            self.session = self.session.without_notice()  # read: never kept, never again
+
+    def enrolment_completed(self) -> None:
+        """A session that had to enrol MFA first has: read the picker's organisations."""
+        self.reload_session()
 
     def account_changed(self, account: Account) -> None:
         """Show ``account`` as it is after a change made in this session.
@@ -248,6 +300,22 @@ class PortalApp(App[None]):
                 reason="idle", message=f"Signed out after {minutes} minutes without activity."
             )
 
+    def reload_session(self) -> None:
+        """Read the account and the organisation picker again, now."""
+        session = self.session
+        if session is None:
+            return
+        caller, enrolling = session.caller, session.must_enrol
+        call_service(
+            self,
+            lambda portal: (
+                portal.members.account(caller),
+                () if enrolling else portal.members.picker_organisations(caller),
+            ),
+            partial(self._reloaded, caller, enrolling),
+            group="heartbeat",
+        )
+
     def heartbeat(self) -> None:
         """Read the session's row: has it ended elsewhere, or has the account changed?"""
         session = self.session
@@ -276,21 +344,21 @@ class PortalApp(App[None]):
             self.session_ended()
         elif status.revision != self._revision:
             self._revision = status.revision
-            call_service(
-                self,
-                lambda portal: (
-                    portal.members.account(caller),
-                    () if session.must_enrol else portal.members.picker_organisations(caller),
-                ),
-                partial(self._reloaded, caller),
-                group="heartbeat",
-            )
+            self.reload_session()
 
-    def _reloaded(self, caller: Caller, reloaded: tuple[Account, Sequence[Organisation]]) -> None:
+    def _reloaded(
+        self,
+        caller: Caller,
+        enrolling: bool,
+        reloaded: tuple[Account, Sequence[Organisation]],
+    ) -> None:
         from tui_portal.screens.users import UsersScreen
 
         session = self.session
         if session is None or session.caller != caller:
+            return
+        if enrolling and not session.must_enrol:
+            self.reload_session()  # read while enrolling, without the picker: read it now
             return
         account, organisations = reloaded
         self.session = session.reloaded(account, organisations)
@@ -302,17 +370,28 @@ class PortalApp(App[None]):
 
     # -- navigation -------------------------------------------------------------------
 
-    def _reset_to(self, screen: Screen[None]) -> None:
+    def _reset_to(self, screen: Screen[None], *, with_notice: bool = False) -> None:
         async def reset() -> None:
             while len(self.screen_stack) > 2:
                 await self.pop_screen()
             await self.switch_screen(screen)
+            if with_notice:
+                self._show_notice()
 
         self.call_later(reset)
 
+    def _may_leave_enrolment(self) -> bool:
+        """Whether the session may go beyond enrolling MFA (it must enrol first)."""
+        return self.session is not None and not self.session.must_enrol
+
     def open_profile(self) -> None:
         """Show the profile (the signed-in home screen), closing what is above it."""
-        if self.session is None:
+        from tui_portal.screens.profile import ProfileScreen
+
+        if not self._may_leave_enrolment():
+            return
+        if not any(isinstance(screen, ProfileScreen) for screen in self.screen_stack):
+            self._reset_to(ProfileScreen())  # after an enrolment that had to come first
             return
         while len(self.screen_stack) > 2:
             self.pop_screen()
@@ -322,7 +401,9 @@ class PortalApp(App[None]):
         from tui_portal.screens.users import UsersScreen
 
         session = self.session
-        if session is None or not session.account.can_manage_users:
+        if session is None or session.must_enrol:
+            return
+        if not session.account.can_manage_users:
             self.notify("Only organisation admins and account managers can manage users.")
             return
         if not any(isinstance(screen, UsersScreen) for screen in self.screen_stack):
@@ -340,9 +421,19 @@ class PortalApp(App[None]):
         """The Disable MFA procedure (confirm password first), from wherever it was asked for."""
         self._on_profile(lambda profile: profile.action_disable_mfa())
 
+    def start_change_password(self) -> None:
+        """The Change password screen, from wherever it was asked for."""
+        self._on_profile(lambda profile: profile.action_change_password())
+
+    def start_regenerate_codes(self) -> None:
+        """Regenerate recovery codes (confirm password first), from wherever it was asked for."""
+        self._on_profile(lambda profile: profile.action_regenerate_codes())
+
     def _on_profile(self, action: Callable[[ProfileScreen], object]) -> None:
         from tui_portal.screens.profile import ProfileScreen
 
+        if not self._may_leave_enrolment():
+            return
         self.open_profile()
         profile = next((s for s in self.screen_stack if isinstance(s, ProfileScreen)), None)
         if profile is not None:
@@ -358,12 +449,15 @@ class PortalApp(App[None]):
     # -- command palette --------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        signed_in = self.session is not None
-        for command in super().get_system_commands(screen):
-            if not (signed_in and command.title == "Screenshot"):
-                yield command
         session = self.session
+        enrolling = session is not None and session.must_enrol
+        for command in super().get_system_commands(screen):
+            if _offered(command.title, signed_in=session is not None, enrolling=enrolling):
+                yield command
         if session is None:
+            return
+        if enrolling:  # nothing but enrolling, or leaving
+            yield SystemCommand("Sign out", "End this session", self.sign_out)
             return
         account = session.account
         yield SystemCommand("Profile", "Your account and MFA status", self.open_profile)
@@ -373,8 +467,18 @@ class PortalApp(App[None]):
                 "Turn off your authenticator (password first)",
                 self.start_disable_mfa,
             )
+            yield SystemCommand(
+                "Regenerate recovery codes",
+                "A new set of recovery codes (password first); the old set stops working",
+                self.start_regenerate_codes,
+            )
         else:
             yield SystemCommand("Enable MFA", "Set up an authenticator app", self.start_enable_mfa)
+        yield SystemCommand(
+            "Change password",
+            "A new password; your other sessions are signed out",
+            self.start_change_password,
+        )
         if account.can_manage_users:
             yield SystemCommand("Users", "Manage Access › Users", self.open_users)
         if len(session.organisations) > 1:
@@ -415,6 +519,13 @@ class PortalApp(App[None]):
         if isinstance(error, SessionEnded):
             self.session_ended()
             return
+        if isinstance(error, PermissionDenied) and not isinstance(
+            error, OnlyAccountManagerCanReset
+        ):
+            # Refused for want of a role: it may have been taken away a moment ago. Read
+            # the account again now rather than at the next heartbeat (Users closes if
+            # the person manages no organisation any more).
+            self.reload_session()
         if not isinstance(error, PortalError):
             self.log.error(f"service call failed: {error.__class__.__name__}")
         shown = PortalError(message_for(error, audience="person"))
@@ -428,3 +539,11 @@ class PortalApp(App[None]):
 
 def _ignore(_result: object) -> None:
     """For calls whose answer changes nothing on screen."""
+
+
+def _offered(title: str, *, signed_in: bool, enrolling: bool) -> bool:
+    """Whether one of Textual's own commands is offered: not Screenshot while someone is
+    signed in, and nothing but Quit while a session must enrol MFA first."""
+    if enrolling:
+        return title == "Quit"
+    return not (signed_in and title == "Screenshot")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import pytest
 from textual.pilot import Pilot
 
 from tests.tui.flows import (
@@ -17,10 +18,12 @@ from tests.tui.flows import (
     sign_in,
     sign_out,
     signed_in_as,
+    type_text,
     wait_for_screen,
     wait_until,
 )
-from tests.world import ACME, World
+from tests.world import ACME, OPERATOR, World
+from tui_portal.security import recovery_codes, totp
 from tui_portal.widgets.members_table import MembersTable
 
 SnapCompare = Callable[..., bool]
@@ -109,6 +112,78 @@ class TestUsers:
             await users_of_acme(pilot, world)
 
         assert snap_compare(world.app(), terminal_size=(80, 24), run_before=ready)
+
+
+@pytest.fixture
+def fixed_recovery_codes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make new recovery codes predictable (a snapshot of the screen that shows them)."""
+    codes = iter(f"{a}{b}AA-BBBB-CCCC-2345" for a in "ABCDEFGH" for b in "ABCDEFGH")
+    monkeypatch.setattr(recovery_codes, "new_code", lambda: next(codes))
+
+
+class TestLifecycle:
+    """The screens of recovery codes, password change, the sign-in notice and an
+    organisation's required enrolment, at 80x24."""
+
+    def test_recovery_codes(
+        self,
+        snap_compare: SnapCompare,
+        world: World,
+        fixed_secret: Callable[[], str],
+        fixed_recovery_codes: None,
+    ) -> None:
+        async def ready(pilot: Pilot[None]) -> None:
+            await signed_in_as(pilot, world, "mia")
+            await pilot.press("e")
+            await wait_for_screen(pilot, "EnableMfaScreen")
+            await type_text(pilot, totp.code_at_step(fixed_secret(), world_step(world)))
+            await pilot.press("enter")
+            await wait_for_screen(pilot, "RecoveryCodesScreen")
+
+        assert snap_compare(world.app(), terminal_size=(80, 24), run_before=ready)
+
+    def test_recovery_code_field(self, snap_compare: SnapCompare, world: World) -> None:
+        async def ready(pilot: Pilot[None]) -> None:
+            await sign_in(pilot, "leo", World.PASSWORDS["leo"])
+            await wait_for_screen(pilot, "MfaCodeScreen")
+            await pilot.press("ctrl+r")
+            await pilot.pause()
+
+        assert snap_compare(world.app(), terminal_size=(80, 24), run_before=ready)
+
+    def test_change_password(self, snap_compare: SnapCompare, world: World) -> None:
+        async def ready(pilot: Pilot[None]) -> None:
+            await signed_in_as(pilot, world, "mia")
+            await pilot.press("p")
+            await wait_for_screen(pilot, "ChangePasswordScreen")
+
+        assert snap_compare(world.app(), terminal_size=(80, 24), run_before=ready)
+
+    def test_sign_in_notice(self, snap_compare: SnapCompare, world: World) -> None:
+        world.fail_sign_in("mia", 3, source="ssh:198.51.100.9")
+
+        async def ready(pilot: Pilot[None]) -> None:
+            await sign_in(pilot, "mia", World.PASSWORDS["mia"])
+            await wait_for_screen(pilot, "SecurityNoticeModal")
+
+        assert snap_compare(world.app(), terminal_size=(80, 24), run_before=ready)
+
+    def test_required_enrolment(
+        self, snap_compare: SnapCompare, world: World, fixed_secret: Callable[[], str]
+    ) -> None:
+        world.portal.governance.set_mfa_policy(ACME, True, operator=OPERATOR)
+
+        async def ready(pilot: Pilot[None]) -> None:
+            await sign_in(pilot, "mia", World.PASSWORDS["mia"])
+            await wait_for_screen(pilot, "EnableMfaScreen")
+            app = portal(pilot)
+            await wait_until(pilot, lambda: app.screen.query("#secret-key"), "the QR code")
+
+        assert snap_compare(world.app(), terminal_size=(80, 24), run_before=ready)
+
+
+def world_step(world: World) -> int:
+    return totp.time_step(world.clock().timestamp())
 
 
 class TestScreensInSequence:

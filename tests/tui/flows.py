@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import html
+import io
 import re
 from collections.abc import Callable
 
+from rich.console import Console
+from rich.text import Text
+from textual.content import Content
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Input, OptionList, Static
@@ -67,16 +71,23 @@ def chosen_org_name(app: PortalApp) -> str | None:
 
 
 async def wait_for_screen(pilot: AppPilot, name: str) -> None:
-    """Wait until the named screen is on top."""
+    """Wait until the named screen is on top and mounted (its widgets composed)."""
     app = portal(pilot)
-    await wait_until(pilot, lambda: screen_name(app) == name, f"the {name}")
+    await wait_until(
+        pilot, lambda: screen_name(app) == name and app.screen.is_mounted, f"the {name}"
+    )
     await pilot.pause()
 
 
 def text_of(widget: Widget) -> str:
-    """The plain text a Static (or Label) shows."""
+    """The plain text a Static (or Label) shows (a table in it drawn at its width)."""
     assert isinstance(widget, Static)
-    return str(widget.render())
+    shown = widget.content
+    if isinstance(shown, (str, Content, Text)) or not shown:
+        return str(widget.render())
+    console = Console(width=max(widget.content_size.width, 20), record=True, file=io.StringIO())
+    console.print(shown)
+    return console.export_text()
 
 
 def message(app: PortalApp, selector: str = "#message") -> str:
@@ -154,11 +165,27 @@ async def sign_out(pilot: AppPilot) -> None:
 
 
 async def signed_in_as(pilot: AppPilot, world: World, username: str) -> None:
-    """Sign in from the keyboard, with the code when the person has MFA, to the Profile."""
+    """Sign in from the keyboard, with the code when the person has MFA, to the Profile
+    (reading past a notice of what happened since the last sign-in, if there is one)."""
     await sign_in(pilot, username, World.PASSWORDS[username])
     if username in world.secrets:
         await enter_code(pilot, world.code(username))
-    await wait_for_screen(pilot, "ProfileScreen")
+    await past_the_notice(pilot, "ProfileScreen")
+
+
+async def past_the_notice(pilot: AppPilot, first_screen: str) -> str | None:
+    """Wait for the first screen after sign-in, dismissing the sign-in notice (Enter on its
+    Dismiss button) if it is shown; returns the notice's text, or None."""
+    app = portal(pilot)
+    names = (first_screen, "SecurityNoticeModal")
+    await wait_until(pilot, lambda: screen_name(app) in names, f"the {first_screen}")
+    notice = None
+    if screen_name(app) == "SecurityNoticeModal":
+        await pilot.pause()
+        notice = text_of(app.screen.query_one("#notice-text"))
+        await pilot.press("enter")
+    await wait_for_screen(pilot, first_screen)
+    return notice
 
 
 async def run_command(pilot: AppPilot, title: str) -> None:

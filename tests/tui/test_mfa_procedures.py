@@ -8,6 +8,7 @@ from tests.tui.flows import (
     enter_code,
     message,
     screen_name,
+    screen_text,
     sign_in,
     sign_out,
     signed_in_as,
@@ -31,7 +32,8 @@ def shown_secret(app: PortalApp) -> str:
 
 
 async def enrol_from_screen(pilot, world: World) -> str:  # type: ignore[no-untyped-def]
-    """On the Enable MFA screen: read the key, type the code, submit. Returns the secret."""
+    """On the Enable MFA screen: read the key, type the code, submit, and wait for "MFA is
+    now enabled" (on the Recovery codes screen when MFA was off). Returns the secret."""
     app = pilot.app
     await wait_for_screen(pilot, "EnableMfaScreen")
     secret = shown_secret(app)
@@ -39,9 +41,7 @@ async def enrol_from_screen(pilot, world: World) -> str:  # type: ignore[no-unty
     code = totp.code_at_step(secret, totp.time_step(world.clock().timestamp()))
     await type_text(pilot, code)
     await pilot.press("enter")
-    await wait_until(
-        pilot, lambda: "MFA is now enabled" in message(app, "#enrol-message"), "enabled"
-    )
+    await wait_until(pilot, lambda: "MFA is now enabled" in screen_text(app), "enabled")
     return secret
 
 
@@ -55,7 +55,8 @@ async def test_enable_mfa_then_sign_in_with_a_code(world: World) -> None:
         await pilot.click("#enable-mfa")
         secret = await enrol_from_screen(pilot, world)
         assert len(secret) == 32
-        await pilot.press("escape")
+        assert screen_name(app) == "RecoveryCodesScreen"
+        await pilot.press("enter")  # Done
         await wait_for_screen(pilot, "ProfileScreen")
         await wait_until(pilot, lambda: mfa_status(app) == "MFA: Enabled", "the new status")
         assert app.screen.query_one("#disable-mfa", Button).display
@@ -135,6 +136,8 @@ async def test_replace_device(world: World) -> None:
         world.clock.advance(30)
         new_secret = await enrol_from_screen(pilot, world)
         assert new_secret != old_secret
+        assert screen_name(app) == "EnableMfaScreen"  # a replacement keeps the codes
+        assert world.account("leo").recovery_codes_left == 10
         await pilot.press("escape")
         await sign_out(pilot)
     world.clock.advance(30)

@@ -8,6 +8,7 @@ from tests.tui.flows import (
     account_of,
     enter_code,
     message,
+    past_the_notice,
     screen_name,
     session_of,
     sign_in,
@@ -97,6 +98,35 @@ async def test_throttled_sign_in_says_how_long_to_wait(world: World) -> None:
         await signed_in_as(pilot, world, "mia")
 
 
+async def test_keys_typed_before_the_terminal_was_taken_over_land_in_the_right_fields(
+    world: World,
+) -> None:
+    """Typed ahead while the portal starts, Enter reaches it as ctrl+j (the terminal's line
+    mode turns a carriage return into a newline): it still moves to Password and submits."""
+    app = world.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_screen(pilot, "SignInScreen")
+        await pilot.press(*"mia", "ctrl+j", *World.PASSWORDS["mia"], "ctrl+j")
+        await wait_for_screen(pilot, "ProfileScreen")
+        assert session_of(app).account.username == "mia"
+
+
+async def test_a_served_sessions_cursor_stays_lit_and_a_local_one_blinks(world: World) -> None:
+    """Over SSH or a browser every blink would be a frame sent over the network."""
+    for source, blinks in (
+        ("ssh:203.0.113.7", False),
+        ("web:203.0.113.7", False),
+        ("local:test", True),
+    ):
+        app = world.app(source=source)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for_screen(pilot, "SignInScreen")
+            await pilot.press("enter")  # on to Password: a second field gets focus
+            await pilot.pause()
+            for field in app.screen.query(Input):
+                assert field.cursor_blink is blinks, (source, field.id)
+
+
 async def test_mfa_code_screen_accepts_a_code_once(world: World) -> None:
     app = world.app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -109,7 +139,8 @@ async def test_mfa_code_screen_accepts_a_code_once(world: World) -> None:
         assert message(app) == "Invalid MFA code"
         code = world.code("leo")
         await enter_code(pilot, code)
-        await wait_for_screen(pilot, "ProfileScreen")
+        notice = await past_the_notice(pilot, "ProfileScreen")  # the wrong code, just now
+        assert notice is not None and "1 wrong MFA or recovery code" in notice
         assert session_of(app).account.mfa_enabled
         await pilot.press("ctrl+p")
         await pilot.press("escape")
@@ -120,7 +151,8 @@ async def test_mfa_code_screen_accepts_a_code_once(world: World) -> None:
         assert message(app) == "Invalid MFA code"
         world.clock.advance(30)
         await enter_code(pilot, world.code("leo"))
-        await wait_for_screen(pilot, "ProfileScreen")
+        notice = await past_the_notice(pilot, "ProfileScreen")
+        assert notice is not None and "used a second time" in notice
 
 
 async def test_letters_and_short_codes_are_refused(world: World) -> None:

@@ -11,6 +11,7 @@ from tests.tui.flows import (
     chosen_org_name,
     message,
     palette_titles,
+    past_the_notice,
     portal,
     run_command,
     screen_lines,
@@ -105,7 +106,8 @@ async def test_admin_disables_a_members_mfa_then_the_member_signs_in_with_passwo
         assert not world.account("leo").mfa_enabled
         await sign_out(pilot)
         await sign_in(pilot, "leo", World.PASSWORDS["leo"])  # the password alone now
-        await wait_for_screen(pilot, "ProfileScreen")
+        notice = await past_the_notice(pilot, "ProfileScreen")
+        assert notice is not None and "MFA was disabled by ada" in notice
         assert session_of(app).account.username == "leo"
 
 
@@ -223,7 +225,8 @@ async def test_a_member_sees_no_users_command(world: World) -> None:
 
 async def test_an_admin_of_one_organisation_is_refused_another(world: World) -> None:
     """Grace's picker offers Globex only; should Acme be chosen anyway (a tampered UI),
-    the service refuses and the table says so instead of showing anyone."""
+    the service refuses, nobody of Acme is shown, and the session is read again: the
+    picker offers Globex alone once more."""
     from dataclasses import replace
 
     from tui_portal.services.results import Organisation
@@ -241,8 +244,13 @@ async def test_an_admin_of_one_organisation_is_refused_another(world: World) -> 
             organisations=(*session.organisations, Organisation(acme.org_id, acme.name)),
             org_id=acme.org_id,
         )
-        await wait_until(pilot, lambda: "admins" in screen_text(app), "the refusal")
-        assert table(app).loaded is None
+        await wait_until(
+            pilot,
+            lambda: [o.name for o in session_of(app).organisations] == [GLOBEX],
+            "the session read again",
+        )
+        assert chosen_org_name(app) == GLOBEX
+        await wait_until(pilot, lambda: set(usernames(app)) == {"ada", "bobby", "grace"}, "rows")
         assert "leo" not in screen_text(app)
 
 

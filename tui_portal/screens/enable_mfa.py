@@ -3,7 +3,12 @@
 Everything fits an 80x24 terminal: the QR code on the left, drawn in half-blocks black on
 white; on the right the advice, the key in groups of four, the "Authenticator code" field
 and Submit. Once a code confirms the authenticator, the QR code and the key leave the
-screen, and a copy of the key in the clipboard is cleared.
+screen, and a copy of the key in the clipboard is cleared; a first authenticator comes
+with a set of recovery codes, shown next on their own screen.
+
+When an organisation requires MFA of a person who has none, this is the screen they sign
+in to (:meth:`EnableMfaScreen.required`): it says "NAME requires MFA", makes its own
+enrolment once it is up, and Escape signs out, since there is nowhere else to go back to.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from textual.content import Content
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from tui_portal.errors import InvalidCode, PortalError
+from tui_portal.screens.recovery_codes import RecoveryCodesScreen
 from tui_portal.screens.service_calls import call_service, portal_app
 from tui_portal.screens.signed_in import SignedInScreen
 from tui_portal.screens.styles import beside
@@ -45,6 +51,7 @@ class EnableMfaScreen(SignedInScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+y", "copy_key", "Copy key", id="copy-key"),
         Binding("escape", "back", "Back", id="back"),
+        Binding("escape", "sign_out", "Sign out", id="sign-out"),
     ]
     HELP = """\
 # Enable MFA
@@ -57,27 +64,84 @@ class EnableMfaScreen(SignedInScreen):
 3. Type the 6-digit **Authenticator code** the app shows and select **Submit**.
 4. When the portal says **MFA is now enabled**, the next sign-in asks for a code.
 
+A first authenticator comes with ten **recovery codes**, shown next: keep them safe,
+they sign you in if you lose your phone.
+
 The QR code expires after 10 minutes; go back and start again for a new one.
 If the portal says your device clock looks fast or slow, fix the phone's time and try a
 new code.
+
+When an organisation you belong to **requires MFA**, you can use the portal once MFA is
+enabled; until then **Escape** signs you out.
 """
 
-    def __init__(self, enrolment: Enrolment, renderings: QrRenderings | None = None) -> None:
+    def __init__(
+        self,
+        enrolment: Enrolment | None,
+        renderings: QrRenderings | None = None,
+        *,
+        required_by: tuple[str, ...] = (),
+    ) -> None:
         super().__init__()
         self._enrolment: Enrolment | None = enrolment
         self._renderings = renderings
-        self._heading = "Replace device" if enrolment.replaces_existing else "Enable MFA"
+        self._required_by = required_by
+        replacing = enrolment is not None and enrolment.replaces_existing
+        self._heading = "Replace device" if replacing else "Enable MFA"
+        self._preparing = enrolment is None
         self._busy = False
         self._copied = False
 
+    @classmethod
+    def required(cls, organisations: tuple[str, ...]) -> EnableMfaScreen:
+        """The screen a session starts on when ``organisations`` require MFA of it."""
+        return cls(None, required_by=organisations)
+
+    @property
+    def required_by(self) -> tuple[str, ...]:
+        """The organisations that require this enrolment (none when the person chose it)."""
+        return self._required_by
+
+    def on_mount(self) -> None:
+        if self._preparing:
+            self._start_enrolment()
+
+    def _start_enrolment(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        caller = session.caller
+        call_service(
+            self,
+            lambda portal: with_qr_code(portal.mfa.start_enrolment(caller)),
+            self._enrolment_started,
+            lambda error: self._say(str(error)),
+        )
+
+    def _enrolment_started(self, shown: EnrolmentShown) -> None:
+        self._enrolment, self._renderings = shown
+        self._preparing = False
+        self.call_later(self._show_enrolment)
+
+    async def _show_enrolment(self) -> None:
+        await self.recompose()
+        self.query_one("#authenticator-code", Input).focus()
+
     def compose(self) -> ComposeResult:
         enrolment = self._enrolment
-        assert enrolment is not None
         yield self.top_bar()
         with Horizontal(id="enrol-body"):
-            yield QrCode(enrolment.uri, id="qr", renderings=self._renderings)
+            if enrolment is not None:
+                yield QrCode(enrolment.uri, id="qr", renderings=self._renderings)
             with Vertical(id="enrol-side"):
                 yield Label(self._heading, id="enrol-title")
+                for name in self._required_by:
+                    yield Static(Content(f"{name} requires MFA"), classes="required")
+                if enrolment is None:
+                    message = StatusLine(id="enrol-message")
+                    message.say("Preparing your QR code…", "info")
+                    yield message
+                    return
                 yield Static(
                     "1. Install an authenticator app (Google Authenticator, Microsoft "
                     "Authenticator, 1Password, Authy). Set the phone's time to automatic.",
@@ -107,7 +171,7 @@ new code.
     def _submit(self) -> None:
         enrolment, session = self._enrolment, self.session
         if enrolment is None:  # the button now reads "Back to profile"
-            self.dismiss(None)
+            self._leave()
             return
         if self._busy or session is None:
             return
@@ -132,7 +196,14 @@ new code.
     def _enabled(self, enabled: MfaEnabled) -> None:
         self._forget_secret()
         self._set_busy(False)
-        portal_app(self).account_changed(enabled.account)
+        app = portal_app(self)
+        app.account_changed(enabled.account)
+        if self._required_by:
+            app.enrolment_completed()
+        codes = enabled.recovery_codes
+        if codes is not None:  # a first authenticator: its recovery codes, this once
+            self.app.switch_screen(RecoveryCodesScreen(codes, heading=ENABLED))
+            return
         self.query_one("#authenticator-code", Input).disabled = True
         submit = self.query_one("#submit", Button)
         submit.label = "Back to profile"
@@ -168,6 +239,18 @@ new code.
         self._copied = True
         self.notify("Key copied to the clipboard")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        enrolling = self._required_by and self._enrolment_needed()
+        if action == "back":
+            return not enrolling
+        if action == "sign_out":
+            return bool(enrolling)
+        return True
+
+    def _enrolment_needed(self) -> bool:
+        session = self.session
+        return session is not None and session.must_enrol
+
     def action_back(self) -> None:
         """Leave without enabling (the pending enrolment expires by itself)."""
         if self._busy:
@@ -175,7 +258,17 @@ new code.
         if self._copied:
             self._copied = False
             self.app.copy_to_clipboard("")
-        self.dismiss(None)
+        self._leave()
+
+    def action_sign_out(self) -> None:
+        """Sign out: a session that must enrol first has nowhere else to go."""
+        portal_app(self).sign_out()
+
+    def _leave(self) -> None:
+        if self._required_by:  # this was the first screen: the profile comes next
+            portal_app(self).open_profile()
+        else:
+            self.dismiss(None)
 
     def _set_busy(self, busy: bool) -> None:
         # Only a flag: disabling the fields would restyle the form twice per attempt, on

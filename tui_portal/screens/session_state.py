@@ -32,7 +32,11 @@ class PortalSession:
     org_id: int | None
     """The organisation chosen in the picker; the Users screen shows it."""
     notice: SecurityNotice | None = None
-    """What happened to the account since its last sign-in, for the first screen to say."""
+    """What happened to the account since its last sign-in, for the first screen to say;
+    gone once the person has dismissed it."""
+    enrolling: bool = False
+    """Whether this session may do nothing but enrol MFA (an organisation requires it and
+    the account had none at sign-in), until MFA is enabled."""
 
     @classmethod
     def start(cls, signed: SignedIn, organisations: Sequence[Organisation]) -> PortalSession:
@@ -44,6 +48,7 @@ class PortalSession:
             organisations=offered,
             org_id=first_choice(signed.account, offered, None),
             notice=signed.notice,
+            enrolling=bool(signed.account.mfa_required_by),
         )
 
     @property
@@ -53,8 +58,22 @@ class PortalSession:
 
     @property
     def must_enrol(self) -> bool:
-        """Whether an organisation requires MFA that this account has not enabled yet."""
-        return bool(self.account.mfa_required_by)
+        """Whether the session may do nothing but enrol MFA.
+
+        It is decided at sign-in, as the session's row in the database has it: a policy
+        turned on later holds the account to it at its next sign-in, not in the middle of
+        this session. It ends when MFA is enabled.
+        """
+        return self.enrolling
+
+    @property
+    def required_by(self) -> tuple[str, ...]:
+        """The organisations that require MFA of this session (while it must enrol)."""
+        return self.account.mfa_required_by if self.enrolling else ()
+
+    def without_notice(self) -> PortalSession:
+        """This session once its sign-in notice has been read and dismissed."""
+        return replace(self, notice=None) if self.notice is not None else self
 
     def choosing(self, org_id: int) -> PortalSession:
         """This session with ``org_id`` chosen, if it is one of the picker's."""
@@ -71,6 +90,7 @@ class PortalSession:
             account=account,
             organisations=offered,
             org_id=first_choice(account, offered, self.org_id),
+            enrolling=self.enrolling and not account.mfa_enabled,
         )
 
 

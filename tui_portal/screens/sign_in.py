@@ -49,7 +49,9 @@ class SignInScreen(Screen[None]):
         Binding("escape", "clear", "Clear", show=False),
         # A priority binding moves focus at once, so keys typed right after Enter land in
         # the password field even when they arrive together (fast typists, scripts).
-        Binding("enter", "next_field", "Next", show=False, priority=True),
+        # ctrl+j is Enter typed before the app took the terminal over: until then the
+        # terminal is in its line mode, which turns a carriage return into a newline.
+        Binding("enter,ctrl+j", "next_field", "Next", show=False, priority=True),
     ]
     HELP = """\
 # Sign in

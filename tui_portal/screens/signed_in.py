@@ -63,7 +63,10 @@ class SignedInScreen(Screen[None]):
 
         session = self.session
         can_manage = session is not None and session.account.can_manage_users
-        self.app.push_screen(UserMenu(can_manage_users=can_manage), self._menu_chosen)
+        enrolling = session is not None and session.must_enrol
+        self.app.push_screen(
+            UserMenu(can_manage_users=can_manage, enrolling=enrolling), self._menu_chosen
+        )
 
     def _menu_chosen(self, choice: str | None) -> None:
         app = portal_app(self)

@@ -14,7 +14,8 @@ from textual.widgets.option_list import Option
 
 class UserMenu(ModalScreen[str | None]):
     """Profile, Users (for admins and account managers) and Sign out; dismisses with the
-    id of the choice ("profile", "users", "sign-out"), or None."""
+    id of the choice ("profile", "users", "sign-out"), or None. A session that must enrol
+    MFA first is offered Sign out alone."""
 
     DEFAULT_CSS = """
     UserMenu {
@@ -30,14 +31,17 @@ class UserMenu(ModalScreen[str | None]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
 
-    def __init__(self, *, can_manage_users: bool) -> None:
+    def __init__(self, *, can_manage_users: bool, enrolling: bool = False) -> None:
         super().__init__()
         self._can_manage_users = can_manage_users
+        self._enrolling = enrolling
 
     def compose(self) -> ComposeResult:
-        options = [Option("Profile", id="profile")]
-        if self._can_manage_users:
-            options.append(Option("Users", id="users"))
+        options: list[Option] = []
+        if not self._enrolling:
+            options.append(Option("Profile", id="profile"))
+            if self._can_manage_users:
+                options.append(Option("Users", id="users"))
         options.append(Option("Sign out", id="sign-out"))
         yield OptionList(*options)
 

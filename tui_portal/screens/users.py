@@ -6,11 +6,16 @@ service in a thread. The screen follows the session's chosen organisation even w
 modal is over it, and acts on a member with the organisation of the page the member was
 read from, never with whatever is chosen now. The table takes the terminal's whole width,
 so at 80 columns a 64-character username, the role and the MFA cell fit whole.
+
+Above the table, the organisation's MFA policy: the title says how many members have no
+MFA, "Require MFA" (for its admins and account managers) sets the policy after the
+confirm-password modal, and "Without MFA only" shows just the members who have none. Both
+follow the organisation picker and the session's reloads.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.actions import SkipAction
@@ -18,7 +23,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 
 from tui_portal.errors import PortalError
 from tui_portal.screens.confirm_password import ConfirmPasswordModal
@@ -26,10 +31,36 @@ from tui_portal.screens.service_calls import call_service
 from tui_portal.screens.session_state import PortalSession
 from tui_portal.screens.signed_in import SignedInScreen
 from tui_portal.screens.styles import beside
-from tui_portal.services.results import Account, MemberRow
-from tui_portal.widgets.members_table import HighlightedMember, MembersTable
+from tui_portal.services.results import Account, MemberRow, OrgSummary
+from tui_portal.widgets.members_table import HighlightedMember, MembersQuery, MembersTable
+from tui_portal.widgets.policy_switch import PolicySwitch, Toggle
+
+if TYPE_CHECKING:
+    from tui_portal.services.portal import Portal
 
 NOT_IN_AN_ORGANISATION = "You are not in any organisation."
+REQUIRE_MFA = "Require MFA"
+WITHOUT_MFA_ONLY = "Without MFA only"
+
+
+def users_title(org_name: str | None, summary: OrgSummary | None) -> Content:
+    """ "Manage Access › Users — NAME — N without MFA" (the count once it is known)."""
+    title = Content("Manage Access › Users")
+    if org_name is not None:
+        title = Content.assemble(title, " — ", (org_name, "bold"))
+    if summary is not None:
+        title = Content.assemble(title, f" — {summary.without_mfa:,} without MFA")
+    return title
+
+
+def policy_purpose(org_name: str, required: bool) -> str:
+    """What confirming a change of ``org_name``'s MFA policy will do, in words."""
+    if required:
+        return (
+            f"Require MFA in {org_name}. Members without MFA enable it at their next "
+            "sign-in and can do nothing else until they have."
+        )
+    return f"Stop requiring MFA in {org_name}. Members may then sign in with a password alone."
 
 
 class FilterInput(Input):
@@ -47,6 +78,8 @@ class UsersScreen(SignedInScreen):
         Binding("slash", "focus_filter", "Filter", id="filter", priority=True),
         Binding("enter,down", "to_table", "To table", show=False, priority=True),
         Binding("escape", "back", "Back", id="back"),
+        Binding("m", "require_mfa", REQUIRE_MFA, id="require-mfa"),
+        Binding("w", "without_mfa", "Without MFA", id="without-mfa"),
     ]
     HELP = """\
 # Manage Access › Users
@@ -60,11 +93,18 @@ For organisation admins and account managers.
    press **d** (or select **Disable MFA**), then confirm **your own** password.
 4. They can now sign in with their password alone and enable MFA again from their
    Profile.
+
+The title says how many members have no MFA. **w** (or **Without MFA only**) shows just
+them. **m** (or the **Require MFA** switch) makes MFA a must in the organisation, after
+you confirm your password: members without MFA then enable it at their next sign-in and
+can do nothing else until they have. Only the organisation's admins and account managers
+can change it.
 """
 
     def __init__(self) -> None:
         super().__init__()
         self._org_id: int | None = None
+        self._summary: OrgSummary | None = None
 
     def compose(self) -> ComposeResult:
         yield self.top_bar()
@@ -77,6 +117,9 @@ For organisation admins and account managers.
                     max_length=100,
                 )
                 yield Button("Disable MFA", id="disable-mfa", variant="error")
+            with Horizontal(id="users-policy"):
+                yield PolicySwitch(REQUIRE_MFA, id="require-mfa", compact=True)
+                yield Toggle(WITHOUT_MFA_ONLY, id="without-mfa", compact=True)
             yield MembersTable(id="members")
             yield Static("", id="users-status")
         yield Footer()
@@ -93,25 +136,65 @@ For organisation admins and account managers.
     # -- following the session --------------------------------------------------------
 
     def session_changed(self, session: PortalSession) -> None:
-        """Show the chosen organisation: its name in the title, its members in the table."""
-        organisation = session.organisation
-        title = Content("Manage Access › Users")
-        if organisation is not None:
-            title = Content.assemble(title, " — ", (organisation.name, "bold"))
-        self.query_one("#users-title", Label).update(title)
+        """Show the chosen organisation: its name and count in the title, its policy, its
+        members in the table."""
         org_id = session.org_id
-        if org_id == self._org_id:
-            return
-        self._org_id = org_id
+        switch = self.query_one("#require-mfa", PolicySwitch)
+        switch.display = org_id is not None and _may_set_policy(session.account, org_id)
+        if org_id != self._org_id:
+            self._org_id = org_id
+            self._summary = None
+            self._show_members()
+        self._draw_title()
+        self.load_summary()  # the policy or the count may have changed with the session
+
+    def _draw_title(self) -> None:
+        session = self.session
+        organisation = session.organisation if session is not None else None
+        summary = self._summary if self._summary is not None else None
+        name = organisation.name if organisation is not None else None
+        self.query_one("#users-title", Label).update(users_title(name, summary))
+
+    def _show_members(self) -> None:
+        """Show the chosen organisation's members, as the filter and the toggle say."""
+        org_id = self._org_id
         if org_id is None:
             self.table.show_notice(NOT_IN_AN_ORGANISATION)
-        else:
-            self.table.show_query(org_id, self.query_one("#filter", FilterInput).value)
+            return
+        self.table.show_query(
+            org_id,
+            self.query_one("#filter", FilterInput).value,
+            only_without_mfa=self.query_one("#without-mfa", Checkbox).value,
+        )
+
+    def load_summary(self) -> None:
+        """Read the organisation's policy and how many of its members have no MFA."""
+        session, org_id = self.session, self._org_id
+        if session is None or org_id is None:
+            return
+        caller = session.caller
+        call_service(
+            self,
+            lambda portal: portal.members.summary(caller, org_id=org_id),
+            self._show_summary,
+            lambda _error: None,  # the table says why the organisation cannot be shown
+            group="users-summary",
+        )
+
+    def _show_summary(self, summary: OrgSummary) -> None:
+        if summary.org_id != self._org_id:
+            return  # an answer for the organisation chosen before
+        self._summary = summary
+        self.query_one("#require-mfa", PolicySwitch).show(summary.mfa_required)
+        self._draw_title()
 
     @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        if self._org_id is not None:
-            self.table.show_query(self._org_id, event.value)
+    def _filter_changed(self) -> None:
+        self._show_members()
+
+    @on(Checkbox.Changed, "#without-mfa")
+    def _without_mfa_changed(self) -> None:
+        self._show_members()
 
     # -- the table's windows ----------------------------------------------------------
 
@@ -120,23 +203,26 @@ For organisation admins and account managers.
         session = self.session
         if session is None:
             return
-        caller, table = session.caller, wanted.table
+        caller, table, query = session.caller, wanted.table, wanted.query
         org_id, prefix, offset, limit = wanted.org_id, wanted.prefix, wanted.offset, wanted.limit
+        only_without_mfa = wanted.only_without_mfa
         call_service(
             self,
             lambda portal: portal.members.member_page(
-                caller, org_id=org_id, prefix=prefix, offset=offset, limit=limit
+                caller,
+                org_id=org_id,
+                prefix=prefix,
+                offset=offset,
+                limit=limit,
+                only_without_mfa=only_without_mfa,
             ),
             table.show_window,
-            lambda error: self._window_failed(table, org_id, prefix, error),
+            lambda error: self._window_failed(table, query, error),
             group="member-windows",
         )
 
-    def _window_failed(
-        self, table: MembersTable, org_id: int, prefix: str, error: PortalError
-    ) -> None:
-        shown = table.shown_query
-        if shown is not None and (shown.org_id, shown.prefix) == (org_id, prefix):
+    def _window_failed(self, table: MembersTable, query: MembersQuery, error: PortalError) -> None:
+        if table.shown_query == query:
             table.show_notice(str(error))
 
     @on(MembersTable.Highlighted)
@@ -185,6 +271,47 @@ For organisation admins and account managers.
 
         self.table.update_member(replace(row, mfa_enabled=account.mfa_enabled))
         self.notify(f"MFA disabled for {row.username}", markup=False)
+        self.load_summary()
+
+    # -- the organisation's MFA policy ------------------------------------------------
+
+    def action_require_mfa(self) -> None:
+        """Turn the "Require MFA" switch (after the confirm-password modal)."""
+        switch = self.query_one("#require-mfa", PolicySwitch)
+        if switch.display:
+            switch.toggle()
+
+    @on(PolicySwitch.Wanted, "#require-mfa")
+    def _policy_wanted(self, wanted: PolicySwitch.Wanted) -> None:
+        session, summary = self.session, self._summary
+        if session is None or summary is None or summary.org_id != self._org_id:
+            self.notify("The organisation is still loading; try again in a moment.")
+            return
+        caller, org_id, required = session.caller, summary.org_id, wanted.value
+
+        def set_policy(portal: Portal, password: str) -> bool:
+            portal.governance.set_mfa_policy_for(
+                caller, org_id=org_id, required=required, password=password
+            )
+            return required
+
+        modal: ConfirmPasswordModal[bool] = ConfirmPasswordModal(
+            policy_purpose(summary.name, required), set_policy
+        )
+        self.app.push_screen(modal, lambda done: self._policy_set(summary, done))
+
+    def _policy_set(self, summary: OrgSummary, required: bool | None) -> None:
+        if required is None:
+            return  # cancelled: nothing changed, and the switch never moved
+        if summary.org_id == self._org_id:
+            self.query_one("#require-mfa", PolicySwitch).show(required)
+        state = "now requires" if required else "no longer requires"
+        self.notify(f"{summary.name} {state} MFA", markup=False)
+        self.load_summary()
+
+    def action_without_mfa(self) -> None:
+        """Show just the members without MFA, or everyone again."""
+        self.query_one("#without-mfa", Checkbox).toggle()
 
     # -- keys -------------------------------------------------------------------------
 
@@ -204,3 +331,8 @@ For organisation admins and account managers.
     def action_back(self) -> None:
         """Back to the profile."""
         self.dismiss(None)
+
+
+def _may_set_policy(account: Account, org_id: int) -> bool:
+    """Whether the Require MFA switch applies: an admin of the organisation, or staff."""
+    return account.is_account_manager or account.role_in(org_id) == "admin"

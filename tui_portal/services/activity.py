@@ -50,6 +50,17 @@ _CHANGES = {
     Event.SESSIONS_REVOKED: "sessions were signed out",
 }
 _ANONYMOUS = frozenset({Event.MFA_CODE_REPLAYED.value, Event.ACCOUNT_LOCKED.value})
+_ATTEMPTS = frozenset(
+    event.value
+    for event in (
+        Event.SIGN_IN_FAILED,
+        Event.SIGN_IN_THROTTLED,
+        Event.MFA_CODE_FAILED,
+        Event.MFA_CODE_REPLAYED,
+        Event.ACCOUNT_LOCKED,
+    )
+)
+"""Events of attempts made with the account's name, by whoever typed it."""
 _CHANGE_NAMES = frozenset(event.value for event in _CHANGES)
 NOTICE_EVENTS = frozenset(event.value for event in (*_FAILURES, *_CHANGES))
 
@@ -166,6 +177,7 @@ class Activity:
                     what=describe(row.event, row.org, row.detail),
                     by=_who(row.actor, user.username),
                     source=row.source,
+                    attempt=row.event in _ATTEMPTS,
                 )
                 for row in rows[:limit]
             )

@@ -318,13 +318,19 @@ class ChainReport:
 
 @dataclass(frozen=True)
 class ActivityEntry:
-    """One event in an account's own "Security activity", in plain words."""
+    """One event in an account's own "Security activity", in plain words.
+
+    ``attempt`` marks an attempt made with the account's name by whoever typed it (a
+    failed sign-in, a wrong or reused code, a refusal while throttled, the lock it caused):
+    ``by`` names the account then, not someone known to have made it.
+    """
 
     seq: int
     at: datetime
     what: str
     by: str
     source: str
+    attempt: bool = False
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ How a screen uses it::
 
     # 1. Show an organisation (in on_mount, or later), and again whenever the organisation
     #    or the filter changes: the table resets and posts WindowWanted for the rows it needs.
-    table.show_query(org_id, filter_text)
+    #    only_without_mfa=True shows just the members who have no MFA.
+    table.show_query(org_id, filter_text, only_without_mfa=False)
 
     # 2. Answer every WindowWanted from the members service, in a thread worker.
     @on(MembersTable.WindowWanted)
@@ -27,6 +28,7 @@ How a screen uses it::
             lambda portal: portal.members.member_page(
                 caller, org_id=wanted.org_id, prefix=wanted.prefix,
                 offset=wanted.offset, limit=wanted.limit,
+                only_without_mfa=wanted.only_without_mfa,
             ),
             wanted.table.show_window,   # on the event loop; pages of an older query are ignored
             lambda error: wanted.table.show_notice(str(error)),
@@ -95,19 +97,26 @@ from tui_portal.widgets.member_window import Span, view_span, wanted_span, windo
 LOADING = "Loading…"
 NO_MEMBERS = "No members yet."
 NO_MATCHES = "No members match this filter."
+EVERYONE_HAS_MFA = "Every member has MFA."
 
 
 @dataclass(frozen=True)
 class MembersQuery:
     """What the table shows: one organisation's members whose username, name or email
-    starts with ``prefix`` (in the case-folded form the directory puts in its pages)."""
+    starts with ``prefix`` (in the case-folded form the directory puts in its pages), and
+    of those only the ones without MFA when ``only_without_mfa``."""
 
     org_id: int
     prefix: str
+    only_without_mfa: bool = False
 
     def answered_by(self, page: MemberPage) -> bool:
         """Whether ``page`` is a window of this query, not of an older one."""
-        return page.org_id == self.org_id and page.prefix == self.prefix
+        return (
+            page.org_id == self.org_id
+            and page.prefix == self.prefix
+            and page.only_without_mfa == self.only_without_mfa
+        )
 
 
 @dataclass(frozen=True)
@@ -226,12 +235,18 @@ class MembersTable(ScrollView, can_focus=True):
         :meth:`MembersTable.show_window`."""
 
         def __init__(
-            self, table: MembersTable, org_id: int, prefix: str, offset: int, limit: int
+            self,
+            table: MembersTable,
+            query: MembersQuery,
+            offset: int,
+            limit: int,
         ) -> None:
             super().__init__()
             self.table = table
-            self.org_id = org_id
-            self.prefix = prefix
+            self.query = query
+            self.org_id = query.org_id
+            self.prefix = query.prefix
+            self.only_without_mfa = query.only_without_mfa
             self.offset = offset
             self.limit = limit
 
@@ -341,17 +356,23 @@ class MembersTable(ScrollView, can_focus=True):
         return HighlightedMember(self._page.org_id, self._cursor, row)
 
     def show_query(
-        self, org_id: int, prefix: str = "", *, longest_username: int | None = None
+        self,
+        org_id: int,
+        prefix: str = "",
+        *,
+        only_without_mfa: bool = False,
+        longest_username: int | None = None,
     ) -> None:
-        """Show the members of ``org_id`` matching ``prefix``, from the first; the table
-        then asks for its first window. ``longest_username`` (in cells), when the screen
-        knows it for the query, fixes the Username column's width from the start."""
+        """Show the members of ``org_id`` matching ``prefix`` (only those without MFA, when
+        asked), from the first; the table then asks for its first window.
+        ``longest_username`` (in cells), when the screen knows it for the query, fixes the
+        Username column's width from the start."""
         try:
             key = check_filter(prefix)
         except InvalidInput as error:
             self.show_notice(message_for(error, audience="person"))
             return
-        self._reset(MembersQuery(org_id, key), None)
+        self._reset(MembersQuery(org_id, key, only_without_mfa), None)
         if longest_username is not None:
             self._needs = self._needs.widened(ColumnNeeds(username=longest_username))
         self._layout_changed()
@@ -417,9 +438,7 @@ class MembersTable(ScrollView, can_focus=True):
         tail = window_around(Span(max(0, total - self._body_rows()), total), total, size)
         if held is not None and held.covers(tail):
             return
-        self.post_message(
-            self.WindowWanted(self, query.org_id, query.prefix, tail.start, max(1, len(tail)))
-        )
+        self.post_message(self.WindowWanted(self, query, tail.start, max(1, len(tail))))
 
     def update_member(self, row: MemberRow) -> bool:
         """Show a changed member (the same ``user_id``) if it is in the window held."""
@@ -608,9 +627,7 @@ class MembersTable(ScrollView, can_focus=True):
         if held is not None and held.start == window.start:
             return  # that window was the last answer: it is all there is
         self._asked = _Ask(query, window, now)
-        self.post_message(
-            self.WindowWanted(self, query.org_id, query.prefix, window.start, max(1, len(window)))
-        )
+        self.post_message(self.WindowWanted(self, query, window.start, max(1, len(window))))
 
     def _swap_in_spare(self, view: Span, wanted: Span) -> bool:
         """Draw from a spare window that holds the view, without asking for one."""
@@ -707,7 +724,7 @@ class MembersTable(ScrollView, can_focus=True):
         elif self._total is None:
             text = LOADING
         else:
-            text = NO_MATCHES if self._query is not None and self._query.prefix else NO_MEMBERS
+            text = _empty_text(self._query)
         return self._text_line(text, self.rich_style, plan, full_width, muted=True)
 
     def _row_style(self, index: int, on_cursor: bool) -> Style:
@@ -767,3 +784,12 @@ def _with_row(page: MemberPage, row: MemberRow) -> MemberPage:
 
 
 __all__ = ["HighlightedMember", "MembersQuery", "MembersTable"]
+
+
+def _empty_text(query: MembersQuery | None) -> str:
+    """What an empty list says: no members, none matching, or nobody without MFA."""
+    if query is not None and query.prefix:
+        return NO_MATCHES
+    if query is not None and query.only_without_mfa:
+        return EVERYONE_HAS_MFA
+    return NO_MEMBERS
