@@ -53,6 +53,7 @@ if TYPE_CHECKING:
         Account,
         Caller,
         Organisation,
+        OrgId,
         SessionEndReason,
         SessionStatus,
         SignedIn,
@@ -258,7 +259,7 @@ class PortalApp(App[None]):
         if session is not None and session.account.id == account.id:
             self.session = session.reloaded(account, session.organisations)
 
-    def select_organisation(self, org_id: int) -> None:
+    def select_organisation(self, org_id: OrgId) -> None:
         """Choose ``org_id`` (one of the picker's) for the screens that show one."""
         if self.session is not None:
             self.session = self.session.choosing(org_id)

@@ -1,5 +1,6 @@
-"""mypy catches a call from a screen to a service with its arguments swapped, misspelt or
-passed by position, and a modal whose result does not match what its opener expects.
+"""mypy catches a call from a screen to a service with its arguments swapped (ids too, by
+keyword: accounts and organisations have distinct id types), misspelt or passed by
+position, and a modal whose result does not match what its opener expects.
 
 Each snippet is checked by mypy --strict beside the package, as the screens are; the clean
 snippet proves the check is not simply failing on everything.
@@ -17,13 +18,15 @@ ROOT = Path(__file__).resolve().parents[2]
 PRELUDE = """\
 from tui_portal.screens.confirm_password import ConfirmPasswordModal
 from tui_portal.services.portal import Portal
-from tui_portal.services.results import Account, Caller, Enrolment
+from tui_portal.services.results import Account, Caller, Enrolment, OrgId, UserId
 
 
 def opened(result: Enrolment | None) -> None: ...
 
 
-def call(portal: Portal, caller: Caller, password: str, user_id: int, org_id: int) -> Account:
+def call(
+    portal: Portal, caller: Caller, password: str, user_id: UserId, org_id: OrgId, n: int
+) -> Account:
 """
 
 CLEAN = """\
@@ -46,6 +49,17 @@ MISTAKES = {
         "    return portal.mfa.disable_for_user(\n"
         "        password, password=caller, target_user_id=user_id, org_id=org_id\n    )\n",
         'incompatible type "str"; expected "Caller"',
+    ),
+    "ids swapped by keyword": (
+        "    return portal.mfa.disable_for_user(\n"
+        "        caller, password=password, target_user_id=org_id, org_id=user_id\n    )\n",
+        'Argument "target_user_id" to "disable_for_user" of "MfaService" has incompatible '
+        'type "OrgId"; expected "UserId"',
+    ),
+    "a plain number for an organisation's id": (
+        "    return portal.mfa.disable_for_user(\n"
+        "        caller, password=password, target_user_id=user_id, org_id=n\n    )\n",
+        'incompatible type "int"; expected "OrgId"',
     ),
     "misspelt keyword": (
         "    return portal.mfa.disable_for_user(\n"

@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # the sign-in screen, drawn first, imports this module: keep 
         Account,
         Caller,
         Organisation,
+        OrgId,
         SecurityNotice,
         SignedIn,
     )
@@ -29,7 +30,7 @@ class PortalSession:
     account: Account
     organisations: tuple[Organisation, ...]
     """The organisations the top bar's picker offers (every one for an account manager)."""
-    org_id: int | None
+    org_id: OrgId | None
     """The organisation chosen in the picker; the Users screen shows it."""
     notice: SecurityNotice | None = None
     """What happened to the account since its last sign-in, for the first screen to say;
@@ -75,7 +76,7 @@ class PortalSession:
         """This session once its sign-in notice has been read and dismissed."""
         return replace(self, notice=None) if self.notice is not None else self
 
-    def choosing(self, org_id: int) -> PortalSession:
+    def choosing(self, org_id: OrgId) -> PortalSession:
         """This session with ``org_id`` chosen, if it is one of the picker's."""
         if org_id == self.org_id or not any(o.id == org_id for o in self.organisations):
             return self
@@ -95,8 +96,8 @@ class PortalSession:
 
 
 def first_choice(
-    account: Account, organisations: tuple[Organisation, ...], current: int | None
-) -> int | None:
+    account: Account, organisations: tuple[Organisation, ...], current: OrgId | None
+) -> OrgId | None:
     """The organisation to choose: the current one if still offered, else the first the
     account belongs to, else the first offered."""
     offered = {o.id for o in organisations}

@@ -31,7 +31,7 @@ from tui_portal.screens.service_calls import call_service
 from tui_portal.screens.session_state import PortalSession
 from tui_portal.screens.signed_in import SignedInScreen
 from tui_portal.screens.styles import beside
-from tui_portal.services.results import Account, MemberRow, OrgSummary
+from tui_portal.services.results import Account, MemberRow, OrgId, OrgSummary
 from tui_portal.widgets.members_table import HighlightedMember, MembersQuery, MembersTable
 from tui_portal.widgets.policy_switch import PolicySwitch, Toggle
 
@@ -103,7 +103,7 @@ can change it.
 
     def __init__(self) -> None:
         super().__init__()
-        self._org_id: int | None = None
+        self._org_id: OrgId | None = None
         self._summary: OrgSummary | None = None
 
     def compose(self) -> ComposeResult:
@@ -333,6 +333,6 @@ can change it.
         self.dismiss(None)
 
 
-def _may_set_policy(account: Account, org_id: int) -> bool:
+def _may_set_policy(account: Account, org_id: OrgId) -> bool:
     """Whether the Require MFA switch applies: an admin of the organisation, or staff."""
     return account.is_account_manager or account.role_in(org_id) == "admin"

@@ -26,7 +26,7 @@ from tui_portal.services.lookups import (
     load_account,
     mfa_active,
 )
-from tui_portal.services.results import Account, Operator, OrgRole, UserListing
+from tui_portal.services.results import Account, Operator, OrgId, OrgRole, UserListing
 from tui_portal.services.results import Organisation as OrganisationResult
 from tui_portal.services.throttling import ThrottleStore
 
@@ -68,7 +68,7 @@ class Directory:
                 self._audit.record(
                     session, Event.ORGANISATION_CREATED, Where.of_operator(operator), org=org.name
                 )
-                return OrganisationResult(org.id, org.name)
+                return OrganisationResult(OrgId(org.id), org.name)
         except IntegrityError:
             raise AlreadyExists(f"An organisation named {name!r} exists already") from None
 
@@ -161,7 +161,9 @@ class Directory:
                     Organisation.name_key
                 )
             ).all()
-            return [OrganisationResult(org_id, name, bool(req)) for org_id, name, req in rows]
+            return [
+                OrganisationResult(OrgId(org_id), name, bool(req)) for org_id, name, req in rows
+            ]
 
     def list_users(self, org_name: str | None = None) -> list[UserListing]:
         """Users with their organisations, by username; only one organisation's if named."""
@@ -186,7 +188,7 @@ class Directory:
                 .order_by(Organisation.name_key)
             ):
                 memberships.setdefault(user_id, []).append(
-                    OrgRole(org_id, name, as_role(role), bool(required))
+                    OrgRole(OrgId(org_id), name, as_role(role), bool(required))
                 )
             return [
                 UserListing(

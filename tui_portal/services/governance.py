@@ -23,7 +23,7 @@ from tui_portal.services.audit import AuditLog, Event, Where
 from tui_portal.services.authorisation import require_manager_of
 from tui_portal.services.confirmation import PasswordConfirmation
 from tui_portal.services.lookups import as_role, bump_revision, get_org, get_user
-from tui_portal.services.results import Caller, Operator, Role
+from tui_portal.services.results import Caller, Operator, OrgId, Role
 from tui_portal.services.sessions import Sessions
 
 
@@ -92,7 +92,7 @@ class Governance:
             self._apply_policy(session, org, required, Where.of_operator(operator))
 
     def set_mfa_policy_for(
-        self, caller: Caller, *, org_id: int, required: bool, password: str
+        self, caller: Caller, *, org_id: OrgId, required: bool, password: str
     ) -> None:
         """An admin of the organisation (or an account manager) turns its MFA requirement
         on or off, after confirming their own password."""

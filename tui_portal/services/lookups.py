@@ -13,7 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from tui_portal.data.models import Membership, MfaCredential, Organisation, RecoveryCode, User
 from tui_portal.errors import NotFound
 from tui_portal.services import validation as rules
-from tui_portal.services.results import Account, OrgRole, Role
+from tui_portal.services.results import Account, OrgId, OrgRole, Role, UserId
 
 
 def mfa_active(user_id: InstrumentedAttribute[int] | int) -> ColumnElement[bool]:
@@ -88,7 +88,7 @@ def org_roles(session: Session, user_id: int) -> tuple[OrgRole, ...]:
         .order_by(Organisation.name_key)
     ).all()
     return tuple(
-        OrgRole(org_id, name, as_role(role), bool(req)) for org_id, name, role, req in rows
+        OrgRole(OrgId(org_id), name, as_role(role), bool(req)) for org_id, name, role, req in rows
     )
 
 
@@ -110,7 +110,7 @@ def account_from(
 ) -> Account:
     """An :class:`Account` from what :func:`loaded_user` and :func:`org_roles` read."""
     return Account(
-        id=user.id,
+        id=UserId(user.id),
         username=user.username,
         name=user.name,
         email=user.email,

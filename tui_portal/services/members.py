@@ -26,7 +26,9 @@ from tui_portal.services.results import (
     Caller,
     MemberPage,
     MemberRow,
+    OrgId,
     OrgSummary,
+    UserId,
 )
 from tui_portal.services.results import (
     Organisation as OrganisationResult,
@@ -66,7 +68,9 @@ class Members:
                     Membership.user_id == user.id
                 )
             rows = session.execute(query.order_by(Organisation.name_key)).all()
-            return [OrganisationResult(org_id, name, bool(req)) for org_id, name, req in rows]
+            return [
+                OrganisationResult(OrgId(org_id), name, bool(req)) for org_id, name, req in rows
+            ]
 
     def manageable_organisations(self, caller: Caller) -> list[OrganisationResult]:
         """Organisations whose users the caller may manage: all for account managers,
@@ -79,9 +83,11 @@ class Members:
                     Membership.user_id == user.id, Membership.role == "admin"
                 )
             rows = session.execute(query.order_by(Organisation.name_key)).all()
-            return [OrganisationResult(org_id, name, bool(req)) for org_id, name, req in rows]
+            return [
+                OrganisationResult(OrgId(org_id), name, bool(req)) for org_id, name, req in rows
+            ]
 
-    def summary(self, caller: Caller, *, org_id: int) -> OrgSummary:
+    def summary(self, caller: Caller, *, org_id: OrgId) -> OrgSummary:
         """The organisation's policy and how many of its members have no MFA."""
         with self._db.read() as session:
             org = require_manager_of(session, self._sessions.require(session, caller), org_id)
@@ -106,13 +112,15 @@ class Members:
                 )
                 or 0
             )
-            return OrgSummary(org.id, org.name, org.mfa_required, members, members - with_mfa)
+            return OrgSummary(
+                OrgId(org.id), org.name, org.mfa_required, members, members - with_mfa
+            )
 
     def member_page(
         self,
         caller: Caller,
         *,
-        org_id: int,
+        org_id: OrgId,
         prefix: str = "",
         offset: int = 0,
         limit: int = 50,
@@ -136,7 +144,9 @@ class Members:
                 offset=offset,
                 total=total,
                 rows=tuple(
-                    MemberRow(user_id, username, name, email, as_role(role), bool(mfa), last)
+                    MemberRow(
+                        UserId(user_id), username, name, email, as_role(role), bool(mfa), last
+                    )
                     for user_id, username, name, email, role, mfa, last in rows
                 ),
                 only_without_mfa=only_without_mfa,

@@ -33,7 +33,9 @@ from tui_portal.services.results import (
     Enrolment,
     MfaEnabled,
     Operator,
+    OrgId,
     RecoveryCodes,
+    UserId,
 )
 from tui_portal.services.sessions import Sessions
 from tui_portal.services.signin import consume_code
@@ -271,7 +273,7 @@ class MfaService:
             return load_account(session, user.id)
 
     def disable_for_user(
-        self, caller: Caller, *, password: str, target_user_id: int, org_id: int
+        self, caller: Caller, *, password: str, target_user_id: UserId, org_id: OrgId
     ) -> Account:
         """Turn off another user's MFA, as an admin of ``org_id`` or as an account manager.
 

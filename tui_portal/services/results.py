@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NewType
+
+UserId = NewType("UserId", int)
+"""The id of an account. A distinct type, so that mypy refuses an organisation's id (or any
+other number) where an account's is meant, even when the two are passed by keyword."""
+
+OrgId = NewType("OrgId", int)
+"""The id of an organisation (see :data:`UserId`)."""
 
 Role = Literal["member", "admin"]
 ROLES: tuple[Role, ...] = ("member", "admin")
@@ -35,7 +42,7 @@ class Caller:
     else, so a session ended elsewhere can do nothing more.
     """
 
-    user_id: int
+    user_id: UserId
     session_id: str
     source: str
 
@@ -64,7 +71,7 @@ class Operator:
 class OrgRole:
     """One organisation a user belongs to, and the role held there."""
 
-    org_id: int
+    org_id: OrgId
     name: str
     role: Role
     mfa_required: bool = False
@@ -74,7 +81,7 @@ class OrgRole:
 class Organisation:
     """An organisation, and whether it requires its members to use MFA."""
 
-    id: int
+    id: OrgId
     name: str
     mfa_required: bool = False
 
@@ -87,7 +94,7 @@ class Account:
     that what it shows is out of date.
     """
 
-    id: int
+    id: UserId
     username: str
     name: str
     email: str
@@ -108,7 +115,7 @@ class Account:
         """Whether the Users screen applies: account managers and organisation admins."""
         return self.is_account_manager or any(o.role == "admin" for o in self.organisations)
 
-    def role_in(self, org_id: int) -> Role | None:
+    def role_in(self, org_id: OrgId) -> Role | None:
         """The role held in one organisation, if any."""
         return next((o.role for o in self.organisations if o.org_id == org_id), None)
 
@@ -124,7 +131,7 @@ class Account:
 class MemberRow:
     """One row of the Users table: a member of the selected organisation."""
 
-    user_id: int
+    user_id: UserId
     username: str
     name: str
     email: str
@@ -142,7 +149,7 @@ class MemberPage:
     questions.
     """
 
-    org_id: int
+    org_id: OrgId
     org_name: str
     prefix: str
     offset: int
@@ -155,7 +162,7 @@ class MemberPage:
 class OrgSummary:
     """An organisation as its Users screen heads it: its policy and who has no MFA."""
 
-    org_id: int
+    org_id: OrgId
     name: str
     mfa_required: bool
     members: int

@@ -39,7 +39,7 @@ from tui_portal.services.audit import AuditLog, Event, Where
 from tui_portal.services.clock import Clock
 from tui_portal.services.confirmation import MAX_PASSWORD_INPUT
 from tui_portal.services.lookups import account_from, loaded_user, mfa_active, org_roles
-from tui_portal.services.results import Caller, CodeRequired, SignedIn, SignInStep
+from tui_portal.services.results import Caller, CodeRequired, SignedIn, SignInStep, UserId
 from tui_portal.services.sessions import Sessions
 from tui_portal.services.throttling import Claim, Subject, ThrottleStore
 
@@ -394,7 +394,7 @@ class SignInService:
             detail=method,
         )
         account = account_from(user, mfa, codes_left, organisations)
-        caller = Caller(user_id, opened.id, source)
+        caller = Caller(UserId(user_id), opened.id, source)
         return SignedIn(replace(account, last_sign_in_at=now), caller, notice)
 
 

@@ -75,7 +75,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui_portal.errors import InvalidInput, message_for
-from tui_portal.services.results import MemberPage, MemberRow
+from tui_portal.services.results import MemberPage, MemberRow, OrgId
 from tui_portal.services.validation import check_filter
 from tui_portal.widgets.member_columns import (
     GAP,
@@ -106,7 +106,7 @@ class MembersQuery:
     starts with ``prefix`` (in the case-folded form the directory puts in its pages), and
     of those only the ones without MFA when ``only_without_mfa``."""
 
-    org_id: int
+    org_id: OrgId
     prefix: str
     only_without_mfa: bool = False
 
@@ -123,7 +123,7 @@ class MembersQuery:
 class HighlightedMember:
     """The member under the cursor, with the organisation of the page it was read from."""
 
-    org_id: int
+    org_id: OrgId
     index: int
     row: MemberRow
 
@@ -357,7 +357,7 @@ class MembersTable(ScrollView, can_focus=True):
 
     def show_query(
         self,
-        org_id: int,
+        org_id: OrgId,
         prefix: str = "",
         *,
         only_without_mfa: bool = False,

@@ -17,7 +17,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Label, Select
 
-from tui_portal.services.results import Organisation
+from tui_portal.services.results import Organisation, OrgId
 
 
 class TopBar(Horizontal):
@@ -63,12 +63,12 @@ class TopBar(Horizontal):
     class OrganisationPicked(Message):
         """An organisation was chosen in the drop-down."""
 
-        def __init__(self, org_id: int) -> None:
+        def __init__(self, org_id: OrgId) -> None:
             super().__init__()
             self.org_id = org_id
 
     def __init__(
-        self, title: str, name: str, organisations: Sequence[Organisation], org_id: int | None
+        self, title: str, name: str, organisations: Sequence[Organisation], org_id: OrgId | None
     ) -> None:
         super().__init__()
         self._bar_title = title
@@ -84,8 +84,8 @@ class TopBar(Horizontal):
             _menu_label(self._person), id="user-menu-button", compact=True, tooltip="Account menu"
         )
 
-    def _picker(self) -> Select[int]:
-        picker: Select[int] = Select(
+    def _picker(self) -> Select[OrgId]:
+        picker: Select[OrgId] = Select(
             [(Content(org_name), org_id) for org_id, org_name in self._offered],
             value=self._org_id if self._org_id is not None else Select.NULL,
             allow_blank=False,
@@ -96,7 +96,7 @@ class TopBar(Horizontal):
         picker.display = len(self._offered) > 1
         return picker
 
-    def show(self, name: str, organisations: Sequence[Organisation], org_id: int | None) -> None:
+    def show(self, name: str, organisations: Sequence[Organisation], org_id: OrgId | None) -> None:
         """Show ``name`` in the corner and, for more than one organisation, the picker
         with ``org_id`` chosen. Every text is shown literally."""
         if name != self._person:
@@ -108,7 +108,7 @@ class TopBar(Horizontal):
         changed_options = offered != self._offered
         self._offered, self._org_id = offered, org_id
         pickers = self.query("#org-picker").results(Select)
-        picker: Select[int] | None = next(iter(pickers), None)
+        picker: Select[OrgId] | None = next(iter(pickers), None)
         if picker is None:
             if offered:
                 self.mount(self._picker(), before="#user-menu-button")
@@ -127,7 +127,7 @@ class TopBar(Horizontal):
     def _org_picked(self, event: Select.Changed) -> None:
         event.stop()
         if isinstance(event.value, int):
-            self.post_message(self.OrganisationPicked(event.value))
+            self.post_message(self.OrganisationPicked(OrgId(event.value)))
 
     @on(Button.Pressed, "#user-menu-button")
     def _open_menu(self, event: Button.Pressed) -> None:
@@ -135,7 +135,7 @@ class TopBar(Horizontal):
         self.post_message(self.MenuRequested())
 
 
-def _offered(organisations: Sequence[Organisation]) -> tuple[tuple[int, str], ...]:
+def _offered(organisations: Sequence[Organisation]) -> tuple[tuple[OrgId, str], ...]:
     return tuple((o.id, o.name) for o in organisations)
 
 
