@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import click
+
+Command = TypeVar("Command", bound=Callable[..., object])
 
 if TYPE_CHECKING:
     from tui_portal.invocation import Run
@@ -35,6 +38,24 @@ def parse_listen(value: str) -> tuple[str, int]:
     return match["v6"] or match["host"], port
 
 
+def session_caps(command: Command) -> Command:
+    """The session caps that both doors take: ``--max-sessions`` and ``--max-per-source``."""
+    command = click.option(
+        "--max-per-source",
+        type=click.IntRange(min=1),
+        default=10,
+        show_default=True,
+        help="Sessions at once from one address.",
+    )(command)
+    return click.option(
+        "--max-sessions",
+        type=click.IntRange(min=1),
+        default=200,
+        show_default=True,
+        help="Sessions at once, in all.",
+    )(command)
+
+
 @serve.command("ssh")
 @click.option(
     "--listen",
@@ -49,20 +70,7 @@ def parse_listen(value: str) -> tuple[str, int]:
     metavar="PATH",
     help="ed25519 host key, made on first start (default: in the user-config folder).",
 )
-@click.option(
-    "--max-sessions",
-    type=click.IntRange(min=1),
-    default=200,
-    show_default=True,
-    help="Sessions at once, in all.",
-)
-@click.option(
-    "--max-per-source",
-    type=click.IntRange(min=1),
-    default=10,
-    show_default=True,
-    help="Sessions at once from one address.",
-)
+@session_caps
 @click.pass_context
 def serve_ssh(
     ctx: click.Context,
@@ -125,20 +133,7 @@ def serve_ssh(
     is_flag=True,
     help="Every connection comes through a proxy that appends X-Forwarded-For.",
 )
-@click.option(
-    "--max-sessions",
-    type=click.IntRange(min=1),
-    default=200,
-    show_default=True,
-    help="Sessions at once, in all.",
-)
-@click.option(
-    "--max-per-source",
-    type=click.IntRange(min=1),
-    default=10,
-    show_default=True,
-    help="Sessions at once from one address.",
-)
+@session_caps
 @click.pass_context
 def serve_web(
     ctx: click.Context,
