@@ -22,9 +22,9 @@ import pexpect
 import pyte
 import pytest
 
-from tests.world import World, build_world
+from tests.serving.served_world import served_world, stop_all
+from tests.world import World
 
-ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60.0
 
 
@@ -328,27 +328,10 @@ class Clients:
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     """The test world's database, served by the servers a test starts."""
     folder = tmp_path_factory.mktemp("serve-ssh")
-    world = build_world(f"sqlite:///{folder / 'portal.db'}", folder)
-    world.portal.close()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TUI_PORTAL_", "SSH_"))}
-    env.update(
-        {
-            "TUI_PORTAL_SECRET_KEY": world.key,
-            "XDG_DATA_HOME": str(folder / "data"),
-            "XDG_CONFIG_HOME": str(folder / "config"),
-            "TMPDIR": str(folder / "tmp"),
-            "PYTHONPATH": str(ROOT),
-        }
-    )
-    (folder / "tmp").mkdir()
+    world, env = served_world(folder, drop=("TUI_PORTAL_", "SSH_"))
     served = Portal(world=world, folder=folder, env=env)
     yield served
-    for server in served.servers:
-        if server.process.poll() is None:
-            server.process.kill()
-            server.process.wait()
-        if server.process.stdout is not None:
-            server.process.stdout.close()
+    stop_all(served.servers)
 
 
 @pytest.fixture(scope="module")
