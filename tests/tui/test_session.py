@@ -127,6 +127,24 @@ async def test_a_lost_admin_role_hides_users_and_returns_to_the_profile(world: W
         assert not session_of(app).account.can_manage_users
 
 
+async def test_a_lost_admin_role_is_refused_at_the_next_action_before_any_heartbeat(
+    world: World,
+) -> None:
+    """The service refuses the next thing a demoted admin asks of Users, and the app reads
+    the account again at once: back to the profile, without waiting for a heartbeat."""
+    app = world.app(heartbeat_seconds=3600)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await signed_in_as(pilot, world, "grace")
+        await pilot.press("u")
+        await wait_for_screen(pilot, "UsersScreen")
+        world.portal.directory.add_member(GLOBEX, "mia", "admin", operator=OPERATOR)
+        world.portal.governance.set_role(GLOBEX, "grace", "member", operator=OPERATOR)
+        await pilot.press("slash", "b")  # the filter asks the service for a new window
+        await wait_for_screen(pilot, "ProfileScreen")
+        assert "Users" not in palette_titles(app)
+        assert not session_of(app).account.can_manage_users
+
+
 async def test_a_removed_membership_leaves_the_picker(world: World) -> None:
     app = world.app()
     async with app.run_test(size=(100, 30)) as pilot:
