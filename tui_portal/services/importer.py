@@ -14,7 +14,7 @@ import gc
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
@@ -28,6 +28,18 @@ from tui_portal.services.audit import AuditLog, Event, Where
 from tui_portal.services.clock import Clock
 from tui_portal.services.results import Operator
 from tui_portal.services.throttling import ThrottleStore
+
+
+class CsvRows(Protocol):
+    """The rows of a CSV file as :func:`csv.reader` gives them, and the line it is at."""
+
+    @property
+    def line_num(self) -> int:
+        """The number of lines read so far."""
+
+    def __iter__(self) -> Iterator[list[str]]:
+        """The rows, one list of fields each."""
+
 
 HEADER = ["username", "name", "email", "org", "role", "password_hash"]
 MAX_FIELD = 1024
@@ -46,6 +58,8 @@ class ImportSummary:
 
 @dataclass
 class _PlannedUser:
+    """One row of the file, checked, waiting for the whole file to be checked too."""
+
     line: int
     username: str
     name: str
@@ -121,7 +135,7 @@ class UserImporter:
                 session.execute(text("ANALYZE memberships"))
 
     def _plan(
-        self, reader: Any, org_ids: dict[str, int], existing: set[str]
+        self, reader: CsvRows, org_ids: dict[str, int], existing: set[str]
     ) -> dict[str, _PlannedUser]:
         planned: dict[str, _PlannedUser] = {}
         for row in reader:

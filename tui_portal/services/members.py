@@ -9,7 +9,7 @@ so an organisation of 100,000 members costs no more to open than one of ten.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import and_, func, select, union
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -36,6 +36,10 @@ from tui_portal.services.results import (
 from tui_portal.services.sessions import Sessions
 
 PAGE_SIZE_MAX = 500
+
+MemberTuple = tuple[int, str, str, str, str, bool, datetime | None]
+"""One row of a window as the database returns it: id, username, name, email, role, whether
+MFA is active, the last sign-in."""
 
 
 def prefix_range(column: InstrumentedAttribute[str], prefix: str) -> ColumnElement[bool]:
@@ -155,7 +159,7 @@ class Members:
 
 def _window(
     session: Session, org_id: int, prefix: str, offset: int, limit: int, only_without_mfa: bool
-) -> tuple[list[Any], int]:
+) -> tuple[list[MemberTuple], int]:
     """The rows of one window and the filtered total."""
     in_org = Membership.org_id == org_id
     if prefix:
@@ -198,6 +202,7 @@ def _window(
         # Nearer the end: read backwards from it (the last page costs what the first one
         # does), then put the rows back in order.
         query = query.order_by(order_key.desc()).offset(total - end)
-        return list(reversed(session.execute(query.limit(end - offset)).all())), total
+        rows = session.execute(query.limit(end - offset)).all()
+        return list(reversed(rows)), total
     query = query.order_by(order_key).offset(offset)
     return list(session.execute(query.limit(end - offset)).all()), total

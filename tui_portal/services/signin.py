@@ -53,6 +53,8 @@ METHOD_RECOVERY = "password and recovery code"
 
 @dataclass
 class _PendingSignIn:
+    """A correct password waiting for its MFA code, kept in this process only."""
+
     user_id: int
     username: str
     source: str
