@@ -78,6 +78,9 @@ async def test_enabling_mfa_shows_ten_codes_once_then_the_profile_counts_them(
         await pilot.press("enter")  # Done
         await wait_for_screen(pilot, "ProfileScreen")
         assert recovery_line(app) == "Recovery codes: 10 left"
+        # Enable MFA, which had the focus, is gone: the focus is on a button in view.
+        assert isinstance(app.focused, Button) and app.focused.display
+        assert app.focused.id == "disable-mfa"
         assert not set(codes) & set(codes_on_screen(app))
         assert not app.screen.query_one("#recovery-codes").has_class("low")
     # Shown once, stored only as hashes: a code is accepted by the services all the same.

@@ -212,3 +212,23 @@ async def test_the_sign_in_notice_names_who_and_how_many_until_dismissed_and_onl
         app.sign_out()
         await sign_in(pilot, "leo", World.PASSWORDS["leo"])
         assert await past_the_notice(pilot, "ProfileScreen") is None  # never twice
+
+
+async def test_the_profile_starts_on_its_first_action_and_scrolls_by_keyboard_at_80x24(
+    world: World,
+) -> None:
+    """At 80x24 the sessions and the activity are below the fold: the page keys reach them.
+    Focus starts on the first button that applies, never on the top bar's hidden picker."""
+    app = world.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await signed_in_as(pilot, world, "mia")  # one organisation: no picker shown
+        await lists_loaded(pilot, app)
+        focused = app.focused
+        assert isinstance(focused, Button) and focused.id == "enable-mfa"
+        assert "Active sessions" not in screen_text(app)
+        await pilot.press("pagedown")
+        await wait_until(pilot, lambda: "Active sessions" in screen_text(app), "the sessions")
+        await pilot.press("pagedown", "pagedown")
+        await wait_until(pilot, lambda: "Security activity" in screen_text(app), "the activity")
+        await pilot.press("home")
+        await wait_until(pilot, lambda: "MFA: Disabled" in screen_text(app), "the top again")

@@ -61,6 +61,10 @@ class ProfileScreen(SignedInScreen):
     password, the account's live sessions and its security activity."""
 
     DEFAULT_CSS = beside(__file__, "profile.tcss")
+    # Not Textual's first focusable widget, which may be the top bar's hidden organisation
+    # picker: the first action that applies (see _focus_an_action), so Up, Down and the
+    # page keys scroll the profile and Enter does what the highlighted button says.
+    AUTO_FOCUS = ""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("e", "enable_mfa", "Enable MFA", id="enable-mfa"),
         Binding("d", "disable_mfa", "Disable MFA", id="disable-mfa"),
@@ -190,8 +194,20 @@ and where they came from, MFA and password changes and who made them.
         self.query_one("#replace-device").display = account.mfa_enabled
         self.query_one("#regenerate-codes").display = account.mfa_enabled
         self.refresh_bindings()
+        self._focus_an_action()
         if self.is_active:
             self.load_lists()  # MFA, roles or the password changed: there are new events
+
+    def _focus_an_action(self) -> None:
+        """Focus the first button that applies, unless something in view has the focus
+        (a button just hidden, Enable MFA once MFA is on, gives it up)."""
+        focused = self.focused
+        if focused is not None and focused.display:
+            return
+        for button in self.query("#profile-body Button").results(Button):
+            if button.display:
+                self.set_focus(button)
+                return
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         session = self.session
