@@ -463,11 +463,12 @@ class PortalApp(App[None]):
         account = session.account
         yield SystemCommand("Profile", "Your account and MFA status", self.open_profile)
         if account.mfa_enabled:
-            yield SystemCommand(
-                "Disable MFA",
-                "Turn off your authenticator (password first)",
-                self.start_disable_mfa,
-            )
+            if not account.organisations_requiring_mfa:  # else the service refuses it
+                yield SystemCommand(
+                    "Disable MFA",
+                    "Turn off your authenticator (password first)",
+                    self.start_disable_mfa,
+                )
             yield SystemCommand(
                 "Regenerate recovery codes",
                 "A new set of recovery codes (password first); the old set stops working",

@@ -38,6 +38,19 @@ class PermissionDenied(PortalError):
     """The signed-in person may not do this; checked in the services, not by hiding a button."""
 
 
+class MfaRequiredByPolicy(PermissionDenied):
+    """A person may not turn off their own MFA while an organisation of theirs requires it."""
+
+    def __init__(self, organisations: tuple[str, ...]) -> None:
+        names = " and ".join(organisations)
+        verb = "requires" if len(organisations) == 1 else "require"
+        super().__init__(
+            f"{names} {verb} MFA, so it cannot be disabled. For a new phone, use Replace "
+            "device; if the phone is lost, an admin can reset it."
+        )
+        self.organisations = organisations
+
+
 class OnlyAccountManagerCanReset(PermissionDenied):
     """An admin tried to reset an account that only an account manager or operator may."""
 

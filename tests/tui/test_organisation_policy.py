@@ -188,3 +188,23 @@ async def test_the_switch_is_offered_only_where_the_person_sets_the_policy(world
 
 def acme(world: World) -> int:
     return next(o.id for o in world.portal.directory.organisations() if o.name == ACME)
+
+
+async def test_a_member_with_mfa_is_told_the_policy_keeps_it_on(world: World) -> None:
+    world.portal.governance.set_mfa_policy(ACME, True, operator=OPERATOR)
+    app = world.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await signed_in_as(pilot, world, "leo")  # Acme, with MFA
+        assert "Disable MFA" not in palette_titles(app)
+        assert "Replace device" in screen_text(app)
+        await pilot.press("d")
+        await wait_until(
+            pilot,
+            lambda: any(
+                "Acme Cloud requires MFA, so it cannot be disabled" in str(n.message)
+                for n in app._notifications
+            ),
+            "the refusal",
+        )
+        assert screen_name(app) == "ProfileScreen"  # no password asked for in vain
+    assert world.account("leo").mfa_enabled

@@ -7,6 +7,7 @@ import pytest
 from tui_portal.errors import (
     IncorrectPassword,
     InvalidInput,
+    MfaRequiredByPolicy,
     NotFound,
     NothingToChange,
     PermissionDenied,
@@ -22,6 +23,7 @@ from .support import (
     SOURCE,
     create_user,
     enrol,
+    enrolled,
     session_for,
 )
 
@@ -143,6 +145,40 @@ def test_a_reset_under_a_policy_means_enrolling_again_at_the_next_sign_in(
     again = portal.sign_in.sign_in(username="mia", password=PASSWORD, source=SOURCE)
     assert isinstance(again, SignedIn)
     assert again.account.mfa_required_by == ("Acme",)
+
+
+@pytest.mark.usefixtures("orgs")
+def test_a_member_cannot_turn_off_the_mfa_an_organisation_requires(
+    portal: Portal, clock: ManualClock
+) -> None:
+    secret = enrolled(portal, clock, "gus")  # in Acme and Beta
+    portal.governance.set_mfa_policy("Beta", True, operator=OPERATOR)
+    gus = session_for(portal, "gus", secret=secret, clock=clock)
+    counter = portal.throttles.account("gus", known=True)
+    before = portal.throttles.state(counter)
+    with pytest.raises(MfaRequiredByPolicy) as refused:
+        portal.mfa.disable_own(gus, password=PASSWORD)
+    assert refused.value.organisations == ("Beta",)
+    assert str(refused.value).startswith("Beta requires MFA, so it cannot be disabled.")
+    assert portal.members.account(gus).mfa_enabled  # nothing changed
+    assert portal.throttles.state(counter) == before  # refused before the password counted
+    assert "mfa_disabled_by_self" not in [r.event for r in portal.audit.trail()]
+    # The recovery path stays open: an admin of every organisation of gus's, or staff.
+    sam = session_for(portal, "sam")
+    portal.mfa.disable_for_user(
+        sam, password=PASSWORD, target_user_id=gus.user_id, org_id=org_id(portal, "Beta")
+    )
+    assert not portal.members.account(session_for(portal, "gus")).mfa_enabled
+
+
+@pytest.mark.usefixtures("orgs")
+def test_without_the_policy_a_member_turns_their_own_mfa_off(
+    portal: Portal, clock: ManualClock
+) -> None:
+    secret = enrolled(portal, clock, "mia")
+    portal.governance.set_mfa_policy("Beta", True, operator=OPERATOR)  # not mia's
+    mia = session_for(portal, "mia", secret=secret, clock=clock)
+    assert not portal.mfa.disable_own(mia, password=PASSWORD).mfa_enabled
 
 
 @pytest.mark.usefixtures("orgs")

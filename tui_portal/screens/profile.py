@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Label, Static
 
-from tui_portal.errors import PortalError
+from tui_portal.errors import MfaRequiredByPolicy, PortalError
 from tui_portal.screens.confirm_password import ConfirmPasswordModal
 from tui_portal.screens.enable_mfa import EnableMfaScreen, EnrolmentShown, with_qr_code
 from tui_portal.screens.service_calls import call_service, portal_app
@@ -93,7 +93,9 @@ Microsoft Authenticator, 1Password, Authy, …), select **Enable MFA**, scan the
 type the **Authenticator code** the app shows and select **Submit**. Keep the recovery
 codes shown next somewhere safe.
 
-**Disable MFA** (**d**): select **Disable MFA** and confirm your password.
+**Disable MFA** (**d**): select **Disable MFA** and confirm your password. Not while an
+organisation of yours requires MFA: for a new phone use **Replace device**; for a lost
+one, ask an admin to reset it.
 
 **Replace device** (**r**, a new phone): select **Replace device**, confirm your password,
 and scan the new QR code with the new phone. The old phone keeps working until the new one
@@ -258,6 +260,10 @@ and where they came from, MFA and password changes and who made them.
         """Confirm the password, then turn MFA off."""
         session = self.session
         if session is None or not session.account.mfa_enabled:
+            return
+        requiring = session.account.organisations_requiring_mfa
+        if requiring:  # the service refuses it too; no password is asked for in vain
+            self.notify(str(MfaRequiredByPolicy(requiring)), severity="warning", markup=False)
             return
         caller = session.caller
         modal: ConfirmPasswordModal[Account] = ConfirmPasswordModal(

@@ -19,14 +19,26 @@ from sqlalchemy.orm import Session
 
 from tui_portal.data.engine import Database
 from tui_portal.data.models import MfaCredential, RecoveryCode, User
-from tui_portal.errors import EnrolmentExpired, InvalidCode, NothingToChange, PermissionDenied
+from tui_portal.errors import (
+    EnrolmentExpired,
+    InvalidCode,
+    MfaRequiredByPolicy,
+    NothingToChange,
+    PermissionDenied,
+)
 from tui_portal.security import recovery_codes, totp
 from tui_portal.security.secret_box import SecretBox
 from tui_portal.services.audit import AuditLog, Event, Where
 from tui_portal.services.authorisation import ResetGrant, authorise_reset
 from tui_portal.services.clock import Clock
 from tui_portal.services.confirmation import PasswordConfirmation
-from tui_portal.services.lookups import bump_revision, get_user, has_mfa, load_account
+from tui_portal.services.lookups import (
+    bump_revision,
+    get_user,
+    has_mfa,
+    load_account,
+    org_roles,
+)
 from tui_portal.services.results import (
     Account,
     Caller,
@@ -249,14 +261,19 @@ class MfaService:
     # -- disabling --------------------------------------------------------------------
 
     def disable_own(self, caller: Caller, *, password: str) -> Account:
-        """Turn off the caller's own MFA, after their password is confirmed."""
+        """Turn off the caller's own MFA, after their password is confirmed.
+
+        Refused while an organisation of theirs requires MFA (a new phone is Replace
+        device; a lost one is an admin's reset, after which they enrol again)."""
         with self._db.read() as session:
             user = self._sessions.require(session, caller)
             if not has_mfa(session, user.id):
                 raise NothingToChange("You have no MFA to disable")
+            _refuse_while_required(session, user.id)
         claim = self._confirmation.confirm(caller, password, account=user)
         with self._db.write() as session:
             user = self._sessions.require(session, caller)
+            _refuse_while_required(session, user.id)
             self._confirmation.settle_in(session, claim)
             where = Where.of_caller(caller, user.username)
             self._remove(session, user)
@@ -337,3 +354,10 @@ class MfaService:
         session.execute(delete(MfaCredential).where(MfaCredential.user_id == user.id))
         session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
         bump_revision(session, user.id)
+
+
+def _refuse_while_required(session: Session, user_id: int) -> None:
+    """A person whose organisation requires MFA may not turn their own off."""
+    requiring = tuple(o.name for o in org_roles(session, user_id) if o.mfa_required)
+    if requiring:
+        raise MfaRequiredByPolicy(requiring)

@@ -120,11 +120,14 @@ class Account:
         return next((o.role for o in self.organisations if o.org_id == org_id), None)
 
     @property
+    def organisations_requiring_mfa(self) -> tuple[str, ...]:
+        """The person's organisations that require MFA of their members."""
+        return tuple(o.name for o in self.organisations if o.mfa_required)
+
+    @property
     def mfa_required_by(self) -> tuple[str, ...]:
         """The organisations that require this person to use MFA, when they have none."""
-        if self.mfa_enabled:
-            return ()
-        return tuple(o.name for o in self.organisations if o.mfa_required)
+        return () if self.mfa_enabled else self.organisations_requiring_mfa
 
 
 @dataclass(frozen=True)
