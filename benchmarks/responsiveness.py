@@ -162,7 +162,9 @@ async def one_round(s: Session, member_id: int) -> None:
     from tui_portal.screens.confirm_password import ConfirmPasswordModal
     from tui_portal.screens.enable_mfa import EnableMfaScreen
     from tui_portal.screens.mfa_code import MfaCodeScreen
+    from tui_portal.screens.notice import SecurityNoticeModal
     from tui_portal.screens.profile import ProfileScreen
+    from tui_portal.screens.recovery_codes import RecoveryCodesScreen
     from tui_portal.screens.users import UsersScreen
 
     app = s.app
@@ -176,11 +178,28 @@ async def one_round(s: Session, member_id: int) -> None:
         await s.type(ADMIN_PASSWORD)
         await s.press("enter")
 
-    async def password_only() -> None:
-        await sign_in_password()
+    def first_screen_up() -> bool:
+        """The profile is drawn, with the notice of what happened since the last sign-in
+        over it when there is one (the rounds before this one leave events behind)."""
+        session = app.session
+        if session is None or not app.screen.is_mounted:
+            return False
+        if session.notice is not None:  # the modal comes a moment after the profile
+            return isinstance(app.screen, SecurityNoticeModal)
+        return isinstance(app.screen, ProfileScreen)
+
+    async def past_the_notice() -> None:
+        """Dismiss the notice, between two measured procedures."""
+        if isinstance(app.screen, SecurityNoticeModal):
+            await s.press("enter")
         await until(lambda: isinstance(app.screen, ProfileScreen))
 
+    async def password_only() -> None:
+        await sign_in_password()
+        await until(first_screen_up)
+
     await s.measure("sign in (password, no MFA)", password_only)
+    await past_the_notice()
 
     secret = ""
 
@@ -193,11 +212,17 @@ async def one_round(s: Session, member_id: int) -> None:
         secret = app.screen.query_one("#secret-key").content.plain.replace(" ", "")
         await s.type(s.code(secret))
         await s.press("enter")
-        await until(account_mfa)
-        await s.press("enter")  # "Back to profile"
+        await until(
+            lambda: (
+                account_mfa()
+                and isinstance(app.screen, RecoveryCodesScreen)
+                and app.screen.is_mounted
+            )
+        )
+        await s.press("enter")  # Done, after the recovery codes
         await until(lambda: isinstance(app.screen, ProfileScreen))
 
-    await s.measure("enrol MFA (QR code, then a code)", enrol)
+    await s.measure("enrol MFA (QR code, then a code, then the recovery codes)", enrol)
     app.sign_out()
     await until(lambda: app.session is None and type(app.screen).__name__ == "SignInScreen")
     s.clock.advance(30)
@@ -211,9 +236,10 @@ async def one_round(s: Session, member_id: int) -> None:
     async def code_step() -> None:
         await s.type(s.code(secret))
         await s.press("enter")
-        await until(lambda: isinstance(app.screen, ProfileScreen))
+        await until(first_screen_up)
 
     await s.measure("sign in with MFA: confirm the code", code_step)
+    await past_the_notice()
 
     async def disable_own() -> None:
         await s.press("d")

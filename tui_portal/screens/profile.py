@@ -120,40 +120,55 @@ and where they came from, MFA and password changes and who made them.
 
     def compose(self) -> ComposeResult:
         yield self.top_bar()
-        with VerticalScroll(id="profile-body"):
-            with Vertical(id="profile-box", classes="profile-section") as box:
-                box.border_title = "Profile"
-                yield Static(id="details")
-                yield Static(id="organisations")
-                yield Label("", id="mfa-status")
-                yield Static("", id="recovery-codes")
-                with Horizontal(id="mfa-actions", classes="actions"):
-                    yield Button("Enable MFA", id="enable-mfa", variant="primary")
-                    yield Button("Disable MFA", id="disable-mfa", variant="error")
-                    yield Button("Replace device", id="replace-device")
-                with Horizontal(id="account-actions", classes="actions"):
-                    yield Button("Change password", id="change-password")
-                    yield Button("Regenerate recovery codes", id="regenerate-codes")
-            with Vertical(id="sessions-box", classes="profile-section") as sessions:
-                sessions.border_title = "Active sessions"
-                yield Static("Loading…", id="sessions")
-                with Horizontal(classes="actions"):
-                    yield Button("Sign out other sessions", id="sign-out-others")
-                yield StatusLine(id="sessions-message")
-            with Vertical(id="activity-box", classes="profile-section") as activity:
-                activity.border_title = "Security activity"
-                yield Static("Loading…", id="activity")
-                with Horizontal(classes="actions"):
-                    yield Button("Show older activity", id="older-activity")
+        with (
+            VerticalScroll(id="profile-body"),
+            Vertical(id="profile-box", classes="profile-section") as box,
+        ):
+            box.border_title = "Profile"
+            yield Static(id="details")
+            yield Static(id="organisations")
+            yield Label("", id="mfa-status")
+            yield Static("", id="recovery-codes")
+            with Horizontal(id="mfa-actions", classes="actions"):
+                yield Button("Enable MFA", id="enable-mfa", variant="primary")
+                yield Button("Disable MFA", id="disable-mfa", variant="error")
+                yield Button("Replace device", id="replace-device")
+            with Horizontal(id="account-actions", classes="actions"):
+                yield Button("Change password", id="change-password")
+                yield Button("Regenerate recovery codes", id="regenerate-codes")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#older-activity").display = False
         if self.session is not None:
             self.session_changed(self.session)
+        # The sessions and the activity sit below the fold at 80x24: they are mounted
+        # once the account is on screen, so the first frame after sign-in is not held
+        # up by composing and styling them.
+        self.call_after_refresh(self._mount_lists)
+
+    async def _mount_lists(self) -> None:
+        sessions = Vertical(
+            Static("Loading…", id="sessions"),
+            Horizontal(Button("Sign out other sessions", id="sign-out-others"), classes="actions"),
+            StatusLine(id="sessions-message"),
+            id="sessions-box",
+            classes="profile-section",
+        )
+        sessions.border_title = "Active sessions"
+        older = Button("Show older activity", id="older-activity")
+        older.display = False
+        activity = Vertical(
+            Static("Loading…", id="activity"),
+            Horizontal(older, classes="actions"),
+            id="activity-box",
+            classes="profile-section",
+        )
+        activity.border_title = "Security activity"
+        await self.query_one("#profile-body", VerticalScroll).mount(sessions, activity)
+        self.load_lists()
 
     def on_screen_resume(self) -> None:
-        """Back in view (first shown, or a screen above it closed): read the lists again."""
+        """Back in view (a screen above it closed): read the lists again."""
         self.load_lists()
 
     def session_changed(self, session: PortalSession) -> None:
@@ -329,8 +344,8 @@ and where they came from, MFA and password changes and who made them.
     def load_lists(self) -> None:
         """Read the live sessions and the latest activity (as many events as shown)."""
         session = self.session
-        if session is None:
-            return
+        if session is None or not self.query("#sessions"):
+            return  # not mounted yet: they are read once they are
         caller = session.caller
         shown = len(self._activity.entries) if self._activity is not None else 0
         limit = min(max(ACTIVITY_PAGE, shown), ACTIVITY_MOST)
