@@ -27,6 +27,9 @@ from tui_portal.services.results import CodeRequired, SignedIn
 from tui_portal.widgets.status_line import StatusLine, Tone
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tui_portal.services.portal import Portal
     from tui_portal.services.results import Organisation, SignInStep
 
 USE_RECOVERY_CODE = "Use a recovery code"
@@ -141,31 +144,25 @@ password and enrol again.
             self._say(INVALID_CODE)
             return
         code = typed_code(field.value)
-        self._set_busy(True)
-        self._say("Checking…", "info")
-        token = self._pending.token
-        call_service(
-            self,
-            lambda portal: with_organisations(
-                portal, portal.sign_in.verify_code(token=token, code=code)
-            ),
-            self._verified,
-            self._failed,
-        )
+        self._check(lambda portal, token: portal.sign_in.verify_code(token=token, code=code))
 
     def _submit_recovery_code(self) -> None:
         code = self.query_one("#code", Input).value
         if normalise(code) is None:  # cannot be a code: no attempt to spend on it
             self._say(INVALID_RECOVERY_CODE)
             return
+        self._check(
+            lambda portal, token: portal.sign_in.verify_recovery_code(token=token, code=code)
+        )
+
+    def _check(self, verify: Callable[[Portal, str], SignedIn]) -> None:
+        """Check what was typed against the pending sign-in, off the event loop."""
         self._set_busy(True)
         self._say("Checking…", "info")
         token = self._pending.token
         call_service(
             self,
-            lambda portal: with_organisations(
-                portal, portal.sign_in.verify_recovery_code(token=token, code=code)
-            ),
+            lambda portal: with_organisations(portal, verify(portal, token)),
             self._verified,
             self._failed,
         )

@@ -31,7 +31,7 @@ from tui_portal.screens.service_calls import call_service
 from tui_portal.screens.session_state import PortalSession
 from tui_portal.screens.signed_in import SignedInScreen
 from tui_portal.screens.styles import beside
-from tui_portal.services.results import Account, MemberRow, OrgId, OrgSummary
+from tui_portal.services.results import Account, MemberPage, MemberRow, OrgId, OrgSummary
 from tui_portal.widgets.members_table import HighlightedMember, MembersQuery, MembersTable
 from tui_portal.widgets.policy_switch import PolicySwitch, Toggle
 
@@ -144,9 +144,10 @@ can change it.
         if org_id != self._org_id:
             self._org_id = org_id
             self._summary = None
-            self._show_members()
+            self._show_members()  # the count follows the first window (see _window_read)
+        else:
+            self.load_summary()  # the policy or the count may have changed with the session
         self._draw_title()
-        self.load_summary()  # the policy or the count may have changed with the session
 
     def _draw_title(self) -> None:
         session = self.session
@@ -216,10 +217,18 @@ can change it.
                 limit=limit,
                 only_without_mfa=only_without_mfa,
             ),
-            table.show_window,
+            lambda page: self._window_read(table, page),
             lambda error: self._window_failed(table, query, error),
             group="member-windows",
         )
+
+    def _window_read(self, table: MembersTable, page: MemberPage) -> None:
+        """Draw the window; then, the first time for this organisation, count its members
+        without MFA (counting a large organisation takes longer than its first window, so
+        the rows come first)."""
+        table.show_window(page)
+        if self._summary is None or self._summary.org_id != self._org_id:
+            self.load_summary()
 
     def _window_failed(self, table: MembersTable, query: MembersQuery, error: PortalError) -> None:
         if table.shown_query == query:
