@@ -22,6 +22,7 @@ import pexpect
 import pyte
 import pytest
 
+from tests.serving.processes import children_of
 from tests.serving.served_world import served_world, stop_all
 from tests.world import World
 
@@ -43,31 +44,6 @@ def wait_until(condition: Callable[[], object], what: str, timeout: float = 15.0
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.02)
-
-
-def children_of(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` (zombies included)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if int(fields[1]) == pid:
-            found.append(int(entry.name))
-    return found
-
-
-def process_state(pid: int) -> str | None:
-    """``R``, ``S``, ``Z``…, or ``None`` when there is no such process."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat[stat.rindex(")") + 2]
 
 
 @dataclass

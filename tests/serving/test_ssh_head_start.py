@@ -6,7 +6,8 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from tests.serving.conftest import Clients, PortalServer, process_state, wait_until
+from tests.serving.conftest import Clients, PortalServer, wait_until
+from tests.serving.processes import process_state
 
 
 def environment_of(pid: int) -> dict[str, str]:

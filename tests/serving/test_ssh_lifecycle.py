@@ -9,7 +9,8 @@ import signal
 
 import pytest
 
-from tests.serving.conftest import Clients, Portal, PortalServer, process_state, wait_until
+from tests.serving.conftest import Clients, Portal, PortalServer, wait_until
+from tests.serving.processes import process_state
 from tui_portal.launch import PORTAL_RESTARTING, RESTARTING_EXIT
 
 

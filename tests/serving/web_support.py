@@ -33,6 +33,7 @@ from aiohttp import ClientSession, ClientWebSocketResponse, WSMsgType
 from PIL import Image
 from playwright.sync_api import BrowserContext, Page, Playwright, WebSocket, sync_playwright
 
+from tests.serving.processes import children_of, process_state
 from tests.serving.served_world import served_world, stop_all
 from tests.world import World
 
@@ -53,31 +54,6 @@ WAIT = 20.0
 
 
 # -- the server ---------------------------------------------------------------------------
-
-
-def children_of(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` (zombies included)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if int(fields[1]) == pid:
-            found.append(int(entry.name))
-    return found
-
-
-def process_state(pid: int) -> str | None:
-    """``R``, ``S``, ``Z``…, or ``None`` when there is no such process."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat[stat.rindex(")") + 2]
 
 
 def wait_until_gone(pids: list[int], timeout: float = WAIT) -> None:
